@@ -1,0 +1,47 @@
+# Fuzhengtong (阜政通) — the two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8000
+STAGE  ?= prod
+export PYTHONPATH := $(CURDIR)
+
+.PHONY: run test unit integration e2e bench package deploy lint fmt clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.installed ## start the whole system on 127.0.0.1:$(PORT)
+	$(PY) -m chalicelib.local.run --port $(PORT)
+
+test: $(VENV)/.installed ## the whole suite: unit, integration, e2e
+	$(PY) -m pytest -q -p no:cacheprovider tests
+
+unit: $(VENV)/.installed
+	$(PY) -m pytest -q tests/unit
+
+integration: $(VENV)/.installed
+	$(PY) -m pytest -q tests/integration
+
+e2e: $(VENV)/.installed
+	$(PY) -m pytest -q tests/e2e
+
+bench: $(VENV)/.installed ## print the figures (ratios against baselines measured in the same run)
+	$(PY) -m bench
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+
+package: $(VENV)/.installed ## chalice package + merged infra template, ready for CloudFormation
+	$(PY) -m infra.package --stage $(STAGE) --out build/package
+
+deploy: package ## put the same code on AWS (needs AWS credentials and an S3 bucket for artifacts)
+	aws cloudformation package --template-file build/package/sam.json \
+	  --s3-bucket $${FZT_ARTIFACT_BUCKET:?set FZT_ARTIFACT_BUCKET} --output-template-file build/package/packaged.yaml
+	aws cloudformation deploy --template-file build/package/packaged.yaml --stack-name fzt-$(STAGE) \
+	  --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --parameter-overrides Stage=$(STAGE)
+
+clean:
+	rm -rf build var .pytest_cache

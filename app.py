@@ -1,0 +1,111 @@
+"""Fuzhengtong (阜政通) — the routing table.
+
+Each view parses (through the Router), calls one chalicelib function, returns.
+Function names become Lambda names for schedules: name them by purpose.
+"""
+
+from chalice import Chalice, Rate
+
+from chalicelib import constants
+from chalicelib.api import schemas as s
+from chalicelib.api.http import Audience, Router
+from chalicelib.api.openapi import build_openapi
+from chalicelib.clock import get_clock
+from chalicelib.context import directory, identify_request, is_local
+from chalicelib.directory import service as directory_service
+from chalicelib.local import controls
+from chalicelib.sla.sweep import run_sweep
+
+app = Chalice(app_name=constants.APP_NAME)
+api = Router(app, identify_request, is_local)
+
+PUBLIC = Audience(public=True)
+ADMIN = Audience(roles=("admin",))
+
+
+# --- platform -----------------------------------------------------------------
+
+
+@api.route("/health", summary="Liveness: 200 once the stack is ready", audience=PUBLIC, response=s.Health)
+def health(ctx):
+    directory()  # ready means the directory is readable
+    return {"status": "ok"}
+
+
+@api.route("/openapi.json", summary="This document", audience=PUBLIC, response=dict)
+def openapi_document(ctx):
+    return build_openapi(include_local=is_local())
+
+
+# --- directory (public) -----------------------------------------------------------
+
+
+@api.route("/v1/directory/districts", summary="Districts and counties", audience=PUBLIC,
+           response=s.Items[s.DistrictOut], tags=("directory",))
+def directory_districts(ctx):
+    return directory_service.districts(directory())
+
+
+@api.route("/v1/directory/departments", summary="Departments, optionally of one district", audience=PUBLIC,
+           query=s.DistrictQuery, response=s.Items[s.DepartmentOut], tags=("directory",))
+def directory_departments(ctx):
+    return directory_service.departments(directory(), ctx.query.district)
+
+
+@api.route("/v1/categories", summary="The petition category taxonomy", audience=PUBLIC,
+           response=s.Items[s.CategoryOut], tags=("directory",))
+def directory_categories(ctx):
+    return directory_service.categories(directory())
+
+
+@api.route("/v1/grids", summary="Grids (网格), optionally of one district", audience=PUBLIC,
+           query=s.DistrictQuery, response=s.Items[s.GridOut], tags=("directory",))
+def directory_grids(ctx):
+    return directory_service.grids(directory(), ctx.query.district)
+
+
+@api.route("/v1/grids/{code}", summary="A grid's public board: workers, duties, supervision phone",
+           audience=PUBLIC, response=s.GridBoard, errors=(404,), tags=("directory",))
+def directory_grid_board(ctx):
+    return directory_service.grid_board(directory(), ctx.params["code"])
+
+
+# --- local controls (stage local only) ------------------------------------------------
+
+
+@api.route("/_local/clock", summary="The stack's clock", audience=PUBLIC, response=s.ClockOut,
+           local_only=True, tags=("local",))
+def local_clock(ctx):
+    return controls.clock_now()
+
+
+@api.route("/_local/clock", "POST", summary="Move the clock forward", audience=PUBLIC, body=s.ClockIn,
+           response=s.ClockOut, errors=(409,), local_only=True, tags=("local",))
+def local_move_clock(ctx):
+    return controls.move_clock(ctx.body.advance_seconds, ctx.body.set)
+
+
+@api.route("/_local/sweep", "POST", summary="Run the SLA sweep once now", audience=PUBLIC,
+           response=s.SweepOut, local_only=True, tags=("local",))
+def local_sweep(ctx):
+    return run_sweep(get_clock().now())
+
+
+@api.route("/_local/outbox", summary="Every SNS publish so far", audience=PUBLIC, query=s.OutboxQuery,
+           response=list[s.OutboxEntry], local_only=True, tags=("local",))
+def local_outbox(ctx):
+    return controls.outbox(ctx.query.to)
+
+
+@api.route("/_local/token", "POST", summary="A bearer token for a seeded operator", audience=PUBLIC,
+           body=s.TokenIn, response=s.TokenOut, errors=(404,), local_only=True, tags=("local",))
+def local_token(ctx):
+    return controls.token_for(ctx.body.user, directory())
+
+
+# --- schedules ------------------------------------------------------------------------
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def sla_sweep(event):
+    return run_sweep(get_clock().now())

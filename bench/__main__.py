@@ -1,0 +1,21 @@
+"""Print every benchmark's figures: ``make bench`` (``python -m bench [name …]``)."""
+
+from __future__ import annotations
+
+import sys
+
+from bench import import_time
+
+BENCHES = {"import": import_time.main}
+
+
+def main(argv: list[str]) -> int:
+    names = argv or list(BENCHES)
+    for name in names:
+        print(f"== {name} ==", flush=True)
+        BENCHES[name]()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,205 @@
+"""The HTTP edge: one decorator that every route goes through.
+
+It reads and bounds the body, validates it against the route's Pydantic model,
+identifies the caller, checks the route's audience (401/403), calls the view,
+and maps domain errors to the contract's error shape — in exactly one place.
+It also records each operation for the OpenAPI document, so the document is
+generated from the very models that validate requests.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalice import Response
+from pydantic import BaseModel, ValidationError
+
+from chalicelib.errors import Forbidden, FztError, InvalidInput, TooLarge, Unauthenticated
+
+log = logging.getLogger("fzt.api")
+
+MAX_BODY_BYTES = 64 * 1024
+
+PUBLIC = "public"
+CHANNELS = "channels"
+OPERATORS = "operators"
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who may call a route: channels, operators of some roles, or anyone."""
+
+    channels: bool = False
+    roles: tuple[str, ...] = ()
+    public: bool = False
+
+    def allows(self, identity) -> bool:
+        if self.public:
+            return True
+        if identity is None:
+            return False
+        if identity.is_channel:
+            return self.channels
+        return identity.role in self.roles
+
+
+@dataclass
+class Operation:
+    path: str
+    method: str
+    name: str
+    summary: str
+    audience: Audience
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    response: Any
+    status: int
+    errors: tuple[int, ...]
+    tags: tuple[str, ...]
+    local_only: bool
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass
+class Ctx:
+    identity: Any
+    body: Any
+    query: Any
+    params: dict[str, str]
+    headers: Any
+    raw: Any = field(repr=False, default=None)
+
+
+REGISTRY: list[Operation] = []
+
+
+def field_path(loc: tuple) -> str:
+    parts = [str(p) for p in loc if not (isinstance(p, str) and p.startswith(("function-", "json-")))]
+    return ".".join(parts) if parts else "body"
+
+
+def first_error(exc: ValidationError, prefix: str = "") -> InvalidInput:
+    err = exc.errors(include_url=False)[0]
+    path = field_path(err["loc"])
+    if prefix:
+        path = prefix if path == "body" else path
+    return InvalidInput(f"{path}: {err['msg']}", field=path)
+
+
+def parse_body(raw: bytes | None, model: type[BaseModel]) -> BaseModel:
+    if raw is not None and len(raw) > MAX_BODY_BYTES:
+        raise TooLarge(f"body larger than {MAX_BODY_BYTES} bytes", field="body")
+    if not raw:
+        data: Any = {}
+    else:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidInput("body is not valid UTF-8", field="body") from exc
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise InvalidInput("body is not valid JSON", field="body") from exc
+    if not isinstance(data, dict):
+        raise InvalidInput("body must be a JSON object", field="body")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise first_error(exc) from exc
+
+
+def parse_query(params: dict | None, model: type[BaseModel]) -> BaseModel:
+    try:
+        return model.model_validate(dict(params or {}))
+    except ValidationError as exc:
+        raise first_error(exc) from exc
+
+
+JSON = "application/json; charset=utf-8"
+
+
+def dumps(body: Any) -> str:
+    # Chinese stays readable on the wire (ensure_ascii=False); the charset says UTF-8.
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
+def error_response(err: FztError) -> Response:
+    return Response(body=dumps(err.body()), status_code=err.status, headers={"Content-Type": JSON})
+
+
+def json_response(body: Any, status: int = 200, headers: dict | None = None) -> Response:
+    h = {"Content-Type": JSON}
+    h.update(headers or {})
+    return Response(body=dumps(body), status_code=status, headers=h)
+
+
+class Router:
+    """Binds views to a Chalice app (or blueprint) through one wrapper."""
+
+    def __init__(self, app, resolve_identity: Callable, is_local: Callable[[], bool]) -> None:
+        self.app = app
+        self._identify = resolve_identity
+        self._is_local = is_local
+
+    def route(
+        self,
+        path: str,
+        method: str = "GET",
+        *,
+        summary: str,
+        audience: Audience,
+        body: type[BaseModel] | None = None,
+        query: type[BaseModel] | None = None,
+        response: Any = None,
+        status: int = 200,
+        errors: tuple[int, ...] = (),
+        tags: tuple[str, ...] = (),
+        local_only: bool = False,
+        headers: tuple[tuple[str, str], ...] = (),
+        content_types: list[str] | None = None,
+    ):
+        def decorate(view: Callable[[Ctx], Any]):
+            op = Operation(
+                path, method, view.__name__, summary, audience, body, query, response, status,
+                errors, tags, local_only, headers,
+            )
+            REGISTRY.append(op)
+
+            def handler(**params: str):
+                request = self.app.current_request
+                try:
+                    if local_only and not self._is_local():
+                        from chalicelib.errors import NotFound
+
+                        raise NotFound("no such route on this stage")
+                    identity = self._identify(request)
+                    if not audience.allows(identity):
+                        if identity is None:
+                            raise Unauthenticated("credentials required", field="Authorization")
+                        raise Forbidden(f"{identity.role} may not call {method} {path}")
+                    parsed_query = parse_query(request.query_params, query) if query else None
+                    parsed_body = parse_body(request.raw_body, body) if body else None
+                    result = view(Ctx(identity, parsed_body, parsed_query, params, request.headers, request))
+                except FztError as err:
+                    if err.status >= 500:
+                        log.error("request failed", extra={"code": err.code})
+                    return error_response(err)
+                except Exception:  # noqa: BLE001 - the edge must answer in the contract's shape
+                    log.exception("unhandled error on %s %s", method, path)
+                    return error_response(FztError("internal error"))
+                if isinstance(result, Response):
+                    return result
+                return json_response(result, status)
+
+            handler.__name__ = view.__name__
+            kwargs: dict[str, Any] = {"methods": [method], "cors": False}
+            if content_types:
+                kwargs["content_types"] = content_types
+            self.app.route(path, **kwargs)(handler)
+            return view
+
+        return decorate

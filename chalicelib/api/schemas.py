@@ -1,0 +1,122 @@
+"""Wire models shared by several routes. Request models forbid unknown fields."""
+
+from __future__ import annotations
+
+from typing import Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    field: str | None = None
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+# --- directory ---------------------------------------------------------------
+
+
+class DistrictOut(BaseModel):
+    code: str
+    name: str
+    level: str
+    parent: str | None = None
+
+
+class DepartmentOut(BaseModel):
+    code: str
+    district: str
+    name: str
+    kind: str
+
+
+class CategoryOut(BaseModel):
+    code: str
+    name: str
+    parent: str | None = None
+    description: str | None = None
+
+
+class GridWorkerOut(BaseModel):
+    id: str
+    name: str
+    phone: str
+    duties: str
+    supervision_phone: str
+
+
+class GridOut(BaseModel):
+    code: str
+    district: str
+    name: str
+    level: str
+    parent: str | None = None
+    kind: str
+
+
+class GridBoard(GridOut):
+    workers: list[GridWorkerOut]
+
+
+T = TypeVar("T")
+
+
+class Items(BaseModel, Generic[T]):
+    items: list[T]
+
+
+class DistrictQuery(Strict):
+    district: str | None = Field(default=None, pattern=r"^\d{6}$", description="GB/T 2260 district code")
+
+
+# --- local controls ----------------------------------------------------------
+
+
+class ClockOut(BaseModel):
+    now: str
+
+
+class ClockIn(Strict):
+    advance_seconds: int | None = Field(default=None, ge=0, le=10 * 366 * 86400)
+    set: str | None = Field(default=None, max_length=40, description="ISO-8601 instant, never backwards")
+
+
+class TokenIn(Strict):
+    user: str = Field(min_length=1, max_length=128)
+
+
+class TokenOut(BaseModel):
+    token: str
+    user: str
+    role: str
+
+
+class OutboxQuery(Strict):
+    to: str | None = Field(default=None, max_length=32)
+
+
+class OutboxEntry(BaseModel):
+    kind: Literal["sms", "topic"]
+    to: str | None = None
+    topic: str | None = None
+    message: str
+    attributes: dict[str, str]
+    at: str
+
+
+class SweepOut(BaseModel):
+    now: str
+    fired: list[dict]
+    summary: dict[str, int]

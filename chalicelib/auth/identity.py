@@ -1,0 +1,104 @@
+"""Identities of callers: channels (API keys) and operators (bearer tokens).
+
+Local stage: operators carry HMAC-signed tokens issued by ``POST /_local/token``.
+AWS stages: operators carry Cognito user-pool ID tokens; the user name and the
+``custom:fzt_role`` / ``custom:fzt_scope`` claims name the directory user.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from chalicelib.errors import Unauthenticated
+
+CHANNEL = "channel"
+OPERATOR = "operator"
+OPERATOR_ROLES = ("dispatcher", "handler", "reviewer", "supervisor", "chief", "auditor", "admin")
+TOKEN_TTL_SECONDS = 12 * 3600
+
+
+@dataclass(frozen=True)
+class Identity:
+    kind: str  # CHANNEL or OPERATOR
+    name: str  # channel name (wechat, hotline_12345, …) or operator user name
+    role: str  # "channel" for channels, else one of OPERATOR_ROLES
+    district: str | None = None  # operator's district scope
+    department: str | None = None  # handler's department scope
+
+    @property
+    def is_channel(self) -> bool:
+        return self.kind == CHANNEL
+
+    @property
+    def actor(self) -> str:
+        """How this caller is named on a timeline."""
+        return f"channel:{self.name}" if self.is_channel else self.name
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def issue_local_token(username: str, secret: str, now: datetime) -> str:
+    payload = _b64(json.dumps({"sub": username, "exp": int(now.timestamp()) + TOKEN_TTL_SECONDS}).encode())
+    sig = _b64(hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest())
+    return f"fzt.{payload}.{sig}"
+
+
+def verify_local_token(token: str, secret: str, now: datetime) -> str:
+    """Returns the user name of a valid token, else raises Unauthenticated."""
+    parts = token.split(".")
+    if len(parts) != 3 or parts[0] != "fzt":
+        raise Unauthenticated("malformed bearer token")
+    expected = _b64(hmac.new(secret.encode(), parts[1].encode(), hashlib.sha256).digest())
+    if not hmac.compare_digest(expected, parts[2]):
+        raise Unauthenticated("bad token signature")
+    try:
+        claims = json.loads(_unb64(parts[1]))
+        sub, exp = str(claims["sub"]), int(claims["exp"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise Unauthenticated("malformed bearer token") from exc
+    if exp < now.timestamp():
+        raise Unauthenticated("token expired")
+    return sub
+
+
+def identify(headers, directory, *, stage: str, secret: str, now: datetime, claims: dict | None = None):
+    """Resolve the caller from request headers; ``None`` when no credentials were sent.
+
+    Raises Unauthenticated for credentials that are present but wrong.
+    """
+    api_key = headers.get("x-api-key")
+    authz = headers.get("authorization")
+    if api_key is not None:
+        channel = directory.channel_by_key(api_key)
+        if channel is None:
+            raise Unauthenticated("unknown API key", field="X-Api-Key")
+        return Identity(kind=CHANNEL, name=channel.channel, role="channel")
+    if authz is None:
+        return None
+    scheme, _, token = authz.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("expected 'Authorization: Bearer <token>'", field="Authorization")
+    if stage == "local":
+        username = verify_local_token(token.strip(), secret, now)
+    else:
+        # API Gateway's Cognito authorizer has verified the token; its claims arrive in the context.
+        username = (claims or {}).get("cognito:username")
+        if not username:
+            raise Unauthenticated("operator token not verified by the user pool")
+    user = directory.user(username)
+    if user is None:
+        raise Unauthenticated("unknown operator", field="Authorization")
+    return Identity(
+        kind=OPERATOR, name=user.username, role=user.role, district=user.district, department=user.department
+    )

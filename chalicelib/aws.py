@@ -1,0 +1,45 @@
+"""Lazily built, cached AWS clients. Nothing is built at import time.
+
+Every client honours ``AWS_ENDPOINT_URL`` (botocore reads it), which is how the
+local stack points the whole application at the in-process moto server.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from chalicelib.settings import get_settings
+
+_lock = threading.Lock()
+_clients: dict[str, Any] = {}
+_listeners: list = []
+
+_CONFIG = Config(retries={"max_attempts": 4, "mode": "standard"}, connect_timeout=3, read_timeout=10)
+
+
+def client(service: str) -> Any:
+    with _lock:
+        if service not in _clients:
+            c = boto3.session.Session().client(service, region_name=get_settings().region, config=_CONFIG)
+            for event, handler in _listeners:
+                c.meta.events.register(event, handler)
+            _clients[service] = c
+        return _clients[service]
+
+
+def on_event(event: str, handler) -> None:
+    """Register a botocore event handler on every client built from now on (and already built)."""
+    with _lock:
+        _listeners.append((event, handler))
+        for c in _clients.values():
+            c.meta.events.register(event, handler)
+
+
+def reset_clients() -> None:
+    with _lock:
+        _clients.clear()
+        _listeners.clear()

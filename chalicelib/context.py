@@ -1,0 +1,28 @@
+"""Request-scoped wiring: the directory, the caller's identity, the stage."""
+
+from __future__ import annotations
+
+from chalicelib.auth import identify
+from chalicelib.clock import get_clock
+from chalicelib.directory.store import get_directory
+from chalicelib.settings import get_settings
+
+
+def directory():
+    return get_directory()
+
+
+def is_local() -> bool:
+    return get_settings().is_local
+
+
+def identify_request(request):
+    settings = get_settings()
+    headers = request.headers
+    if headers.get("x-api-key") is None and headers.get("authorization") is None:
+        return None
+    claims = ((request.context or {}).get("authorizer") or {}).get("claims")
+    return identify(
+        headers, get_directory(), stage=settings.stage, secret=settings.token_secret,
+        now=get_clock().now(), claims=claims,
+    )

@@ -1,0 +1,1 @@
+"""The local stage: the cloud in miniature on one machine (moto server, in-process app, scheduler)."""

@@ -1,0 +1,47 @@
+"""The local-only controls of CONTRACT §2: clock, sweep, outbox, tokens."""
+
+from __future__ import annotations
+
+from chalicelib.auth import issue_local_token
+from chalicelib.clock import ClockMovedBackwards, MovableClock, get_clock, iso, parse_instant
+from chalicelib.errors import Conflict, InvalidInput, NotFound
+from chalicelib.local import journal
+from chalicelib.settings import get_settings
+
+
+def clock_now() -> dict:
+    return {"now": iso(get_clock().now())}
+
+
+def move_clock(advance_seconds: int | None, set_to: str | None) -> dict:
+    clock = get_clock()
+    if not isinstance(clock, MovableClock):
+        raise NotFound("the clock is not movable on this stage")
+    if (advance_seconds is None) == (set_to is None):
+        raise InvalidInput("give exactly one of advance_seconds or set", field="advance_seconds")
+    try:
+        if advance_seconds is not None:
+            clock.advance(advance_seconds)
+        else:
+            try:
+                instant = parse_instant(set_to or "")
+            except ValueError as exc:
+                raise InvalidInput("set must be an ISO-8601 instant", field="set") from exc
+            if instant.year > 2099:
+                raise InvalidInput("set must be before 2100", field="set")
+            clock.set(instant)
+    except ClockMovedBackwards as exc:
+        raise Conflict(str(exc), field="set") from exc
+    return clock_now()
+
+
+def token_for(user: str, directory) -> dict:
+    found = directory.user(user)
+    if found is None:
+        raise NotFound(f"no seeded operator named {user!r}", field="user")
+    token = issue_local_token(found.username, get_settings().token_secret, get_clock().now())
+    return {"token": token, "user": found.username, "role": found.role}
+
+
+def outbox(to: str | None) -> list[dict]:
+    return journal.entries(to)

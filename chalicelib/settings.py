@@ -1,0 +1,88 @@
+"""One typed settings object, read once from the environment.
+
+Nothing else in the code base reads ``os.environ``. Tests and the local stack
+change the environment and call :func:`reset_settings`.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Stage = Literal["local", "dev", "prod"]
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    stage: Stage = "local"
+    region: str = "cn-north-1"
+    table_petitions: str = "fzt-petitions"
+    table_events: str = "fzt-events"
+    table_timers: str = "fzt-timers"
+    table_outbox: str = "fzt-outbox"
+    table_directory: str = "fzt-directory"
+    table_idempotency: str = "fzt-idempotency"
+    topic_orders_arn: str = ""
+    topic_supervision_arn: str = ""
+    export_bucket: str = ""
+    export_dir: str = ""
+    # Signs local operator tokens; in AWS operators carry Cognito tokens instead.
+    token_secret: str = Field(default="local-only-token-secret", repr=False)
+    # Keys the phone hash used for look-ups and for pseudonymised exports.
+    phone_key: str = Field(default="local-only-phone-key", repr=False)
+    sms_sender_id: str = "FZT12345"
+    clock_start: str | None = None
+    directory_path: str | None = None
+    log_level: str = "INFO"
+
+    @property
+    def partition(self) -> str:
+        """ARN partition: AWS China regions live in ``aws-cn`` (PIPL keeps data there)."""
+        return "aws-cn" if self.region.startswith("cn-") else "aws"
+
+    @property
+    def is_local(self) -> bool:
+        return self.stage == "local"
+
+
+_ENV = {
+    "stage": "FZT_STAGE",
+    "table_petitions": "FZT_TABLE_PETITIONS",
+    "table_events": "FZT_TABLE_EVENTS",
+    "table_timers": "FZT_TABLE_TIMERS",
+    "table_outbox": "FZT_TABLE_OUTBOX",
+    "table_directory": "FZT_TABLE_DIRECTORY",
+    "table_idempotency": "FZT_TABLE_IDEMPOTENCY",
+    "topic_orders_arn": "FZT_TOPIC_ORDERS_ARN",
+    "topic_supervision_arn": "FZT_TOPIC_SUPERVISION_ARN",
+    "export_bucket": "FZT_EXPORT_BUCKET",
+    "export_dir": "FZT_EXPORT_DIR",
+    "token_secret": "FZT_TOKEN_SECRET",
+    "phone_key": "FZT_PHONE_KEY",
+    "sms_sender_id": "FZT_SMS_SENDER_ID",
+    "clock_start": "FZT_CLOCK_START",
+    "directory_path": "FZT_DIRECTORY_PATH",
+    "log_level": "FZT_LOG_LEVEL",
+}
+
+
+def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    values: dict[str, str] = {k: env[v] for k, v in _ENV.items() if env.get(v)}
+    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
+    if region:
+        values["region"] = region
+    return Settings(**values)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return settings_from_env()
+
+
+def reset_settings() -> None:
+    get_settings.cache_clear()

@@ -1,0 +1,142 @@
+"""``make package``: ``chalice package`` with infra/template.yaml merged in.
+
+The data plane (tables, topics, bucket, user pool) comes from the same template
+the local stack applies to moto. This script adds the wiring that only exists
+in the cloud: each Lambda function's environment (physical names by ``Ref``)
+and a least-privilege policy per function role (ARNs built from the partition,
+so the template also deploys to aws-cn). Function and role names are read from
+a first ``chalice package`` pass, so a new schedule gets its wiring too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from cfnlint.decode import decode_str
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE = ROOT / "infra" / "template.yaml"
+
+TABLES = {
+    "FZT_TABLE_PETITIONS": "PetitionsTable",
+    "FZT_TABLE_EVENTS": "EventsTable",
+    "FZT_TABLE_TIMERS": "TimersTable",
+    "FZT_TABLE_OUTBOX": "OutboxTable",
+    "FZT_TABLE_DIRECTORY": "DirectoryTable",
+    "FZT_TABLE_IDEMPOTENCY": "IdempotencyTable",
+}
+TOPICS = {"FZT_TOPIC_ORDERS_ARN": "OrdersTopic", "FZT_TOPIC_SUPERVISION_ARN": "SupervisionTopic"}
+BUCKET = "ExportBucket"
+
+
+def load_template() -> dict:
+    template, matches = decode_str(TEMPLATE.read_text(encoding="utf-8"))
+    if matches:
+        raise SystemExit(f"{TEMPLATE}: {matches}")
+    return json.loads(json.dumps(template))  # plain dicts, intrinsic functions in long form
+
+
+def chalice_package(stage: str, out: Path, merge: Path | None = None) -> dict:
+    cmd = [str(Path(sys.executable).with_name("chalice")), "package", "--stage", stage]
+    if merge is not None:
+        cmd += ["--merge-template", str(merge)]
+    cmd.append(str(out))
+    env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "cn-north-1")}
+    subprocess.run(cmd, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    return json.loads((out / "sam.json").read_text(encoding="utf-8"))
+
+
+def policy_statements() -> list[dict]:
+    table_arns = []
+    for logical in TABLES.values():
+        table_arns.append({"Fn::GetAtt": [logical, "Arn"]})
+        table_arns.append({"Fn::Sub": "${%s.Arn}/index/*" % logical})
+    return [
+        {
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": {"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:*"},
+        },
+        {
+            "Effect": "Allow",
+            "Action": [
+                "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+                "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem",
+                "dynamodb:ConditionCheckItem",
+            ],
+            "Resource": table_arns,
+        },
+        {"Effect": "Allow", "Action": ["sns:Publish"], "Resource": [{"Ref": t} for t in TOPICS.values()]},
+        {
+            # SMS to a phone number has no resource ARN; deny topic publishes beyond ours.
+            "Effect": "Allow",
+            "Action": ["sns:Publish"],
+            "Resource": "*",
+            "Condition": {"Null": {"sns:Protocol": "true"}},
+        },
+        {
+            "Effect": "Allow",
+            "Action": ["s3:PutObject", "s3:GetObject"],
+            "Resource": {"Fn::Sub": "${%s.Arn}/exports/*" % BUCKET},
+        },
+    ]
+
+
+def wiring(chalice_template: dict) -> dict:
+    env = {k: {"Ref": v} for k, v in {**TABLES, **TOPICS}.items()}
+    env["FZT_EXPORT_BUCKET"] = {"Ref": BUCKET}
+    resources: dict = {}
+    for name, res in chalice_template["Resources"].items():
+        if res["Type"] != "AWS::Serverless::Function":
+            continue
+        variables = {**res["Properties"].get("Environment", {}).get("Variables", {}), **env}
+        resources[name] = {"Properties": {"Environment": {"Variables": variables}}}
+        role = res["Properties"].get("Role", {}).get("Fn::GetAtt", [None])[0]
+        if role:
+            resources[role] = {
+                "Properties": {
+                    "Policies": [
+                        {
+                            "PolicyName": f"{role}Policy",
+                            "PolicyDocument": {"Version": "2012-10-17", "Statement": policy_statements()},
+                        }
+                    ]
+                }
+            }
+    return resources
+
+
+def build(stage: str, out: Path) -> Path:
+    base = load_template()
+    with tempfile.TemporaryDirectory() as tmp:
+        first = chalice_package(stage, Path(tmp) / "first")
+    merge = {**base, "Resources": {**base["Resources"], **wiring(first)}}
+    merge.pop("Transform", None)
+    if out.exists():
+        shutil.rmtree(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    merge_file = out.parent / f"merge-{stage}.json"
+    merge_file.write_text(json.dumps(merge, ensure_ascii=False, indent=1), encoding="utf-8")
+    chalice_package(stage, out, merge_file)
+    return out / "sam.json"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--stage", default="prod", choices=["dev", "prod"])
+    parser.add_argument("--out", default="build/package")
+    args = parser.parse_args(argv)
+    path = build(args.stage, ROOT / args.out)
+    print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""Shared fixtures. The local stack starts only for tests that ask for it."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+
+class Api:
+    """A small HTTP client for the stack under test: channels by key, operators by token."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.session = requests.Session()
+        self._tokens: dict[str, str] = {}
+
+    def token(self, user: str) -> str:
+        if user not in self._tokens:
+            r = self.session.post(f"{self.url}/_local/token", json={"user": user}, timeout=10)
+            r.raise_for_status()
+            self._tokens[user] = r.json()["token"]
+        return self._tokens[user]
+
+    def headers(self, as_: str | None) -> dict:
+        if as_ is None:
+            return {}
+        if as_.startswith("local-"):
+            return {"X-Api-Key": as_}
+        return {"Authorization": f"Bearer {self.token(as_)}"}
+
+    def get(self, path: str, as_: str | None = None, **kw) -> requests.Response:
+        return self.session.get(self.url + path, headers={**self.headers(as_), **kw.pop("headers", {})},
+                                timeout=30, **kw)
+
+    def post(self, path: str, body=None, as_: str | None = None, **kw) -> requests.Response:
+        headers = {**self.headers(as_), **kw.pop("headers", {})}
+        if body is not None and "data" not in kw:
+            kw["json"] = body
+        return self.session.post(self.url + path, headers=headers, timeout=30, **kw)
+
+
+@pytest.fixture(scope="session")
+def stack():
+    from chalicelib.local.stack import LocalStack
+
+    s = LocalStack(port=0, sweep_interval=0).start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="session")
+def api(stack) -> Api:
+    return Api(stack.url)
