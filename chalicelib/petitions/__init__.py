@@ -1,0 +1,1 @@
+"""The petition aggregate: its state machine (a table), its stage clock, and its repository."""
