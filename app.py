@@ -8,19 +8,26 @@ from chalice import Chalice, Rate
 
 from chalicelib import constants
 from chalicelib.api import schemas as s
-from chalicelib.api.http import Audience, Router
+from chalicelib.api.http import Audience, Router, idempotency_key, json_response, source_ip
 from chalicelib.api.openapi import build_openapi
+from chalicelib.auth import OPERATOR_ROLES
 from chalicelib.clock import get_clock
 from chalicelib.context import directory, identify_request, is_local
 from chalicelib.directory import service as directory_service
+from chalicelib.intake import service as intake
+from chalicelib.intake.models import PetitionIn
 from chalicelib.local import controls
+from chalicelib.petitions import schemas as ps
+from chalicelib.petitions import service as petitions
+from chalicelib.petitions.machine import RULES
 from chalicelib.sla.sweep import run_sweep
 
 app = Chalice(app_name=constants.APP_NAME)
 api = Router(app, identify_request, is_local)
 
 PUBLIC = Audience(public=True)
-ADMIN = Audience(roles=("admin",))
+READERS = Audience(channels=True, roles=OPERATOR_ROLES)
+CHANNELS = Audience(channels=True)
 
 
 # --- platform -----------------------------------------------------------------
@@ -40,65 +47,211 @@ def openapi_document(ctx):
 # --- directory (public) -----------------------------------------------------------
 
 
-@api.route("/v1/directory/districts", summary="Districts and counties", audience=PUBLIC,
-           response=s.Items[s.DistrictOut], tags=("directory",))
+@api.route(
+    "/v1/directory/districts",
+    summary="Districts and counties",
+    audience=PUBLIC,
+    response=s.Items[s.DistrictOut],
+    tags=("directory",),
+)
 def directory_districts(ctx):
     return directory_service.districts(directory())
 
 
-@api.route("/v1/directory/departments", summary="Departments, optionally of one district", audience=PUBLIC,
-           query=s.DistrictQuery, response=s.Items[s.DepartmentOut], tags=("directory",))
+@api.route(
+    "/v1/directory/departments",
+    summary="Departments, optionally of one district",
+    audience=PUBLIC,
+    query=s.DistrictQuery,
+    response=s.Items[s.DepartmentOut],
+    tags=("directory",),
+)
 def directory_departments(ctx):
     return directory_service.departments(directory(), ctx.query.district)
 
 
-@api.route("/v1/categories", summary="The petition category taxonomy", audience=PUBLIC,
-           response=s.Items[s.CategoryOut], tags=("directory",))
+@api.route(
+    "/v1/categories",
+    summary="The petition category taxonomy",
+    audience=PUBLIC,
+    response=s.Items[s.CategoryOut],
+    tags=("directory",),
+)
 def directory_categories(ctx):
     return directory_service.categories(directory())
 
 
-@api.route("/v1/grids", summary="Grids (网格), optionally of one district", audience=PUBLIC,
-           query=s.DistrictQuery, response=s.Items[s.GridOut], tags=("directory",))
+@api.route(
+    "/v1/grids",
+    summary="Grids (网格), optionally of one district",
+    audience=PUBLIC,
+    query=s.DistrictQuery,
+    response=s.Items[s.GridOut],
+    tags=("directory",),
+)
 def directory_grids(ctx):
     return directory_service.grids(directory(), ctx.query.district)
 
 
-@api.route("/v1/grids/{code}", summary="A grid's public board: workers, duties, supervision phone",
-           audience=PUBLIC, response=s.GridBoard, errors=(404,), tags=("directory",))
+@api.route(
+    "/v1/grids/{code}",
+    summary="A grid's public board: workers, duties, supervision phone",
+    audience=PUBLIC,
+    response=s.GridBoard,
+    errors=(404,),
+    tags=("directory",),
+)
 def directory_grid_board(ctx):
     return directory_service.grid_board(directory(), ctx.params["code"])
+
+
+# --- petitions -----------------------------------------------------------------------------
+
+
+@api.route(
+    "/v1/petitions",
+    "POST",
+    summary="Submit a petition (channels)",
+    audience=CHANNELS,
+    body=PetitionIn,
+    response=ps.PetitionOut,
+    status=201,
+    errors=(409,),
+    tags=("petitions",),
+    headers=(("Idempotency-Key", "the same key and body return the same petition"),),
+)
+def intake_create_petition(ctx):
+    status, body = intake.create(ctx.identity, ctx.body, idempotency_key(ctx))
+    return json_response(body, status)
+
+
+@api.route(
+    "/v1/petitions",
+    summary="Petitions in the caller's scope, newest first",
+    audience=READERS,
+    query=ps.ListQuery,
+    response=ps.PetitionPage,
+    errors=(404,),
+    tags=("petitions",),
+)
+def petitions_list(ctx):
+    return petitions.list_petitions(ctx.identity, ctx.query)
+
+
+@api.route(
+    "/v1/petitions/{id}",
+    summary="A petition with its timeline, stage, due time and SLA state",
+    audience=READERS,
+    response=ps.PetitionOut,
+    errors=(404,),
+    tags=("petitions",),
+)
+def petitions_get(ctx):
+    return petitions.get(ctx.identity, ctx.params["id"])
+
+
+@api.route(
+    "/v1/track/{id}",
+    summary="Public status for the citizen (no personal data)",
+    audience=PUBLIC,
+    query=ps.TrackQuery,
+    response=ps.TrackOut,
+    errors=(404, 429),
+    tags=("petitions",),
+)
+def petitions_track(ctx):
+    return petitions.track(ctx.params["id"], ctx.query.phone_tail, source_ip(ctx))
+
+
+def _action_view(action: str):
+    def view(ctx):
+        return petitions.act(ctx.identity, ctx.params["id"], action, ctx.body.model_dump(exclude_none=True))
+
+    view.__name__ = "petitions_" + action.replace("/", "_")
+    return view
+
+
+for _action, _body in ps.ACTION_BODIES.items():
+    _roles = RULES[_action].roles
+    api.route(
+        f"/v1/petitions/{{id}}/{_action}",
+        "POST",
+        summary=ps.ACTION_SUMMARIES[_action],
+        audience=Audience(channels="channel" in _roles, roles=tuple(r for r in _roles if r != "channel")),
+        body=_body,
+        response=ps.PetitionOut,
+        errors=(404, 409),
+        tags=("actions",),
+    )(_action_view(_action))
 
 
 # --- local controls (stage local only) ------------------------------------------------
 
 
-@api.route("/_local/clock", summary="The stack's clock", audience=PUBLIC, response=s.ClockOut,
-           local_only=True, tags=("local",))
+@api.route(
+    "/_local/clock",
+    summary="The stack's clock",
+    audience=PUBLIC,
+    response=s.ClockOut,
+    local_only=True,
+    tags=("local",),
+)
 def local_clock(ctx):
     return controls.clock_now()
 
 
-@api.route("/_local/clock", "POST", summary="Move the clock forward", audience=PUBLIC, body=s.ClockIn,
-           response=s.ClockOut, errors=(409,), local_only=True, tags=("local",))
+@api.route(
+    "/_local/clock",
+    "POST",
+    summary="Move the clock forward",
+    audience=PUBLIC,
+    body=s.ClockIn,
+    response=s.ClockOut,
+    errors=(409,),
+    local_only=True,
+    tags=("local",),
+)
 def local_move_clock(ctx):
     return controls.move_clock(ctx.body.advance_seconds, ctx.body.set)
 
 
-@api.route("/_local/sweep", "POST", summary="Run the SLA sweep once now", audience=PUBLIC,
-           response=s.SweepOut, local_only=True, tags=("local",))
+@api.route(
+    "/_local/sweep",
+    "POST",
+    summary="Run the SLA sweep once now",
+    audience=PUBLIC,
+    response=s.SweepOut,
+    local_only=True,
+    tags=("local",),
+)
 def local_sweep(ctx):
     return run_sweep(get_clock().now())
 
 
-@api.route("/_local/outbox", summary="Every SNS publish so far", audience=PUBLIC, query=s.OutboxQuery,
-           response=list[s.OutboxEntry], local_only=True, tags=("local",))
+@api.route(
+    "/_local/outbox",
+    summary="Every SNS publish so far",
+    audience=PUBLIC,
+    query=s.OutboxQuery,
+    response=list[s.OutboxEntry],
+    local_only=True,
+    tags=("local",),
+)
 def local_outbox(ctx):
     return controls.outbox(ctx.query.to)
 
 
-@api.route("/_local/token", "POST", summary="A bearer token for a seeded operator", audience=PUBLIC,
-           body=s.TokenIn, response=s.TokenOut, errors=(404,), local_only=True, tags=("local",))
+@api.route(
+    "/_local/token",
+    "POST",
+    summary="A bearer token for a seeded operator",
+    audience=PUBLIC,
+    body=s.TokenIn,
+    response=s.TokenOut,
+    errors=(404,),
+    local_only=True,
+    tags=("local",),
+)
 def local_token(ctx):
     return controls.token_for(ctx.body.user, directory())
 

@@ -1,4 +1,4 @@
-"""Cold-start proxy: the time to import app.py, beside a bare ``import boto3, chalice`` measured in the same run.
+"""Cold-start proxy: importing app.py beside a bare ``import boto3, chalice``, measured in the same run.
 
 Each figure is the median of N fresh interpreter processes (a Lambda cold start
 imports everything anew). The ratio is what to watch; seconds vary by machine.
@@ -21,8 +21,12 @@ def measure(stmt: str) -> float:
     samples = []
     for _ in range(RUNS):
         out = subprocess.run(
-            [sys.executable, "-c", SNIPPET.format(stmt=stmt)], cwd=ROOT, capture_output=True, text=True,
-            check=True, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+            [sys.executable, "-c", SNIPPET.format(stmt=stmt)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
         )
         samples.append(float(out.stdout.strip().splitlines()[-1]))
     return statistics.median(samples)

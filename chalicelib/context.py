@@ -23,6 +23,10 @@ def identify_request(request):
         return None
     claims = ((request.context or {}).get("authorizer") or {}).get("claims")
     return identify(
-        headers, get_directory(), stage=settings.stage, secret=settings.token_secret,
-        now=get_clock().now(), claims=claims,
+        headers,
+        get_directory(),
+        stage=settings.stage,
+        secret=settings.token_secret,
+        now=get_clock().now(),
+        claims=claims,
     )

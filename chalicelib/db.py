@@ -23,7 +23,10 @@ _connection: Connection | None = None
 
 def table(setting: str):
     def register(cls: type[Model]) -> type[Model]:
-        _TABLES[cls] = setting
+        global _bound
+        with _lock:
+            _TABLES[cls] = setting
+            _bound = None  # a model imported after binding gets bound on the next call
         return cls
 
     return register

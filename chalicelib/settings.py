@@ -34,6 +34,8 @@ class Settings(BaseModel):
     token_secret: str = Field(default="local-only-token-secret", repr=False)
     # Keys the phone hash used for look-ups and for pseudonymised exports.
     phone_key: str = Field(default="local-only-phone-key", repr=False)
+    # Seals phone numbers and names at rest (AES-GCM); in AWS it comes from SSM SecureString.
+    data_key: str = Field(default="local-only-data-key", repr=False)
     sms_sender_id: str = "FZT12345"
     clock_start: str | None = None
     directory_path: str | None = None
@@ -63,6 +65,7 @@ _ENV = {
     "export_dir": "FZT_EXPORT_DIR",
     "token_secret": "FZT_TOKEN_SECRET",
     "phone_key": "FZT_PHONE_KEY",
+    "data_key": "FZT_DATA_KEY",
     "sms_sender_id": "FZT_SMS_SENDER_ID",
     "clock_start": "FZT_CLOCK_START",
     "directory_path": "FZT_DIRECTORY_PATH",

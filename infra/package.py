@@ -67,8 +67,13 @@ def policy_statements() -> list[dict]:
         {
             "Effect": "Allow",
             "Action": [
-                "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-                "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem",
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:Query",
+                "dynamodb:BatchGetItem",
+                "dynamodb:BatchWriteItem",
                 "dynamodb:ConditionCheckItem",
             ],
             "Resource": table_arns,

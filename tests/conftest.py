@@ -29,8 +29,9 @@ class Api:
         return {"Authorization": f"Bearer {self.token(as_)}"}
 
     def get(self, path: str, as_: str | None = None, **kw) -> requests.Response:
-        return self.session.get(self.url + path, headers={**self.headers(as_), **kw.pop("headers", {})},
-                                timeout=30, **kw)
+        return self.session.get(
+            self.url + path, headers={**self.headers(as_), **kw.pop("headers", {})}, timeout=30, **kw
+        )
 
     def post(self, path: str, body=None, as_: str | None = None, **kw) -> requests.Response:
         headers = {**self.headers(as_), **kw.pop("headers", {})}

@@ -164,8 +164,19 @@ class Router:
     ):
         def decorate(view: Callable[[Ctx], Any]):
             op = Operation(
-                path, method, view.__name__, summary, audience, body, query, response, status,
-                errors, tags, local_only, headers,
+                path,
+                method,
+                view.__name__,
+                summary,
+                audience,
+                body,
+                query,
+                response,
+                status,
+                errors,
+                tags,
+                local_only,
+                headers,
             )
             REGISTRY.append(op)
 
@@ -203,3 +214,17 @@ class Router:
             return view
 
         return decorate
+
+
+def idempotency_key(ctx: Ctx) -> str | None:
+    key = ctx.headers.get("idempotency-key")
+    if key is None:
+        return None
+    if not (1 <= len(key) <= 128) or not key.isprintable():
+        raise InvalidInput("Idempotency-Key must be 1–128 printable characters", field="Idempotency-Key")
+    return key
+
+
+def source_ip(ctx: Ctx) -> str:
+    identity = (ctx.raw.context or {}).get("identity") or {}
+    return str(identity.get("sourceIp") or "unknown")

@@ -64,8 +64,15 @@ def _operation(op: Operation, components: dict) -> dict:
         for n in re.findall(r"{(\w+)}", op.path)
     ]
     for name, description in op.headers:
-        params.append({"name": name, "in": "header", "required": False, "description": description,
-                       "schema": {"type": "string", "minLength": 1, "maxLength": 128}})
+        params.append(
+            {
+                "name": name,
+                "in": "header",
+                "required": False,
+                "description": description,
+                "schema": {"type": "string", "minLength": 1, "maxLength": 128},
+            }
+        )
     if op.query:
         params += _query_parameters(op.query, components)
     if params:

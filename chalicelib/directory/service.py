@@ -36,7 +36,5 @@ def grid_board(directory, code: str) -> dict:
     grid = directory.grid(code)
     if grid is None:
         raise NotFound(f"no grid {code!r}", field="code")
-    workers = [
-        {k: v for k, v in asdict(w).items() if k != "grid"} for w in directory.workers_of(code)
-    ]
+    workers = [{k: v for k, v in asdict(w).items() if k != "grid"} for w in directory.workers_of(code)]
     return {**asdict(grid), "workers": workers}

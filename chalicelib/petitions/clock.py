@@ -39,14 +39,19 @@ class StageClock:
 
 
 def _due(calendar: WorkingCalendar, clock: StageClock) -> StageClock:
-    deadline = advance(calendar, clock.unit, parse_instant(clock.started_at), max(clock.budget - clock.consumed, 0))
+    deadline = advance(
+        calendar, clock.unit, parse_instant(clock.started_at), max(clock.budget - clock.consumed, 0)
+    )
     return replace(clock, due_at=iso(deadline.at), provisional=deadline.provisional)
 
 
-def start(calendar: WorkingCalendar, policy: Policy, district: str, priority: str, name: str,
-          now: datetime) -> StageClock:
+def start(
+    calendar: WorkingCalendar, policy: Policy, district: str, priority: str, name: str, now: datetime
+) -> StageClock:
     rule = policy.stage(district, priority, name)
-    clock = StageClock(name=name, unit=rule.unit, budget=rule.budget, started_at=iso(now), total_budget=rule.budget)
+    clock = StageClock(
+        name=name, unit=rule.unit, budget=rule.budget, started_at=iso(now), total_budget=rule.budget
+    )
     return _due(calendar, clock)
 
 
@@ -74,7 +79,9 @@ def remaining(calendar: WorkingCalendar, clock: StageClock, now: datetime) -> in
     return clock.budget - clock.consumed - elapsed(calendar, clock.unit, parse_instant(clock.started_at), now)
 
 
-def sla_state(calendar: WorkingCalendar, clock: StageClock | None, now: datetime, reminder_fraction: float) -> str:
+def sla_state(
+    calendar: WorkingCalendar, clock: StageClock | None, now: datetime, reminder_fraction: float
+) -> str:
     """on_time / due_soon (the reminder threshold passed) / overdue (past due)."""
     if clock is None:
         return "on_time"

@@ -36,7 +36,10 @@ class RunningStack:
         # The same entry point `make run` execs, without make's venv bootstrap (already done by `make test`).
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "chalicelib.local.run", "--port", str(self.port)],
-            cwd=ROOT, env=full_env, stdout=self._out, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=full_env,
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -22,8 +22,16 @@ def test_clock_starts_at_fzt_clock_start(live):
 
 
 def test_every_seeded_operator_role_gets_a_token(live):
-    for user in ["dispatcher@210902", "handler@210902.housing", "reviewer@210902", "supervisor@210902",
-                 "chief@210902", "chief@210900", "auditor@210900", "admin@210900"]:
+    for user in [
+        "dispatcher@210902",
+        "handler@210902.housing",
+        "reviewer@210902",
+        "supervisor@210902",
+        "chief@210902",
+        "chief@210900",
+        "auditor@210900",
+        "admin@210900",
+    ]:
         r = live.api.post("/_local/token", {"user": user})
         assert r.status_code == 200, (user, r.text)
 

@@ -15,8 +15,9 @@ LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
 
 
 def cfn_lint(path: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([str(Path(sys.executable).with_name("cfn-lint")), str(path)],
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("cfn-lint")), str(path)], capture_output=True, text=True
+    )
 
 
 def test_template_passes_cfn_lint():
@@ -27,8 +28,12 @@ def test_template_passes_cfn_lint():
 @pytest.fixture(scope="module")
 def packaged(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("pkg") / "package"
-    subprocess.run([sys.executable, "-m", "infra.package", "--stage", "prod", "--out", str(out)],
-                   cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "infra.package", "--stage", "prod", "--out", str(out)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     return out
 
 

@@ -100,8 +100,11 @@ def test_bad_bodies_answer_the_error_shape(api, raw, field):
 
 
 def test_oversize_body_is_413(api):
-    r = api.post("/_local/token", data=b'{"user": "' + b"a" * 70_000 + b'"}',
-                 headers={"Content-Type": "application/json"})
+    r = api.post(
+        "/_local/token",
+        data=b'{"user": "' + b"a" * 70_000 + b'"}',
+        headers={"Content-Type": "application/json"},
+    )
     assert r.status_code == 413
     assert r.json()["error"]["code"] == "too_large"
 

@@ -1,0 +1,1 @@
+"""Intake: channel adapters, validation, idempotency, tracking numbers."""

@@ -1,0 +1,523 @@
+"""The petition aggregate and the pure function that applies an action to it.
+
+``apply`` checks who may act (role, scope), whether the action fits the current
+status, and returns the next petition with the timeline events and the
+notifications the change causes. The repository commits all of them in one
+conditional transaction. No I/O here: the directory, policy, calendar and the
+instant come in through :class:`Env`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from chalicelib.clock import iso
+from chalicelib.errors import Conflict, Forbidden, InvalidInput, NotFound
+from chalicelib.petitions import clock as stage_clock
+from chalicelib.petitions.clock import StageClock
+from chalicelib.petitions.machine import RULES
+from chalicelib.sla.calendar import WorkingCalendar
+from chalicelib.sla.policy import Policy
+
+RETURN_REASONS = {
+    "jurisdiction": "属地不符",
+    "function": "职能不符",
+    "incomplete": "信息不全",
+    "duplicate": "重复件",
+    "other": "其他",
+}
+RATINGS = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"}
+LEVELS = ("none", "district", "city")
+WORKING_DAY = 86400
+
+
+@dataclass(frozen=True)
+class Env:
+    now: datetime
+    directory: Any
+    policy: Policy
+    calendar: WorkingCalendar
+
+
+@dataclass(frozen=True)
+class Petition:
+    id: str
+    version: int
+    status: str
+    channel: str
+    district: str
+    content: str
+    created_at: str
+    priority: str = "normal"
+    title: str | None = None
+    category: str | None = None
+    department: str | None = None
+    co_departments: tuple[str, ...] = ()
+    first_owner: str | None = None
+    anonymous: bool = False
+    contact: dict = field(
+        default_factory=dict
+    )  # phone_hash, phone_masked, phone_sealed, name_masked, name_sealed
+    location: dict | None = None
+    channel_ref: str | None = None
+    reported_by: str | None = None
+    stage: StageClock | None = None
+    escalation_level: str = "none"
+    returns: int = 0
+    reopens: int = 0
+    extension_pending: dict | None = None
+    merged_into: str | None = None
+    merged: tuple[str, ...] = ()
+    awaiting_feedback: bool = False
+    rating: str | None = None
+    reply: str | None = None
+    last_hash: str = ""
+    last_seq: int = 0
+    updated_at: str | None = None
+
+    @property
+    def has_phone(self) -> bool:
+        return bool(self.contact.get("phone_sealed"))
+
+
+@dataclass
+class Outcome:
+    petition: Petition
+    events: list[dict]
+    notifications: list[dict]
+    # Other petitions changed in the same transaction (merge), each with its own events.
+    others: list[tuple[Petition, list[dict]]] = field(default_factory=list)
+
+
+# --- who may act ---------------------------------------------------------------------------------------
+
+
+def can_see(identity, p: Petition, directory) -> bool:
+    if identity is None:
+        return False
+    if identity.is_channel:
+        return p.channel == identity.name
+    if identity.role in ("auditor", "admin"):
+        return True
+    if identity.role == "handler":
+        return identity.department is not None and (
+            p.department == identity.department or identity.department in p.co_departments
+        )
+    return directory.covers(identity.district, p.district)
+
+
+def _may_act(identity, rule, p: Petition, directory) -> None:
+    if identity.role not in rule.roles:
+        raise Forbidden(f"{identity.role} may not {rule.action}")
+    if identity.is_channel:
+        if p.channel != identity.name:
+            raise NotFound(f"no petition {p.id}")
+        return
+    if identity.role == "handler":
+        if p.department != identity.department:
+            raise Forbidden(f"{p.id} is not an order of {identity.department}")
+        return
+    if not directory.covers(identity.district, p.district):
+        raise Forbidden(f"{p.id} is outside {identity.district}")
+
+
+# --- helpers ----------------------------------------------------------------------------------------------
+
+
+def _event(kind: str, env: Env, identity, **data: Any) -> dict:
+    return {
+        "type": kind,
+        "at": iso(env.now),
+        "actor": identity.actor if identity else "system",
+        **{k: v for k, v in data.items() if v is not None},
+    }
+
+
+def _department_for(env: Env, p: Petition, code: str, field_name: str) -> str:
+    dep = env.directory.department(code)
+    if dep is None:
+        raise InvalidInput(f"unknown department {code!r}", field=field_name)
+    if dep.district != p.district and not env.directory.is_city(dep.district):
+        raise InvalidInput(f"{code} is not a department of {p.district} or of the city", field=field_name)
+    return code
+
+
+def _note(payload: dict, name: str, required: bool = False) -> str | None:
+    value = payload.get(name)
+    if required and not value:
+        raise InvalidInput(f"{name} is required", field=name)
+    return value
+
+
+def _order_notice(kind: str, p: Petition, department: str, env: Env, **values: Any) -> dict:
+    dep = env.directory.department(department)
+    return {
+        "kind": kind,
+        "channel": "topic",
+        "topic": "orders",
+        "attributes": {"kind": kind, "district": p.district, "department": department},
+        "template": kind,
+        "values": {"id": p.id, "department": dep.name if dep else department, **values},
+    }
+
+
+def _citizen_sms(template: str, p: Petition, **values: Any) -> list[dict]:
+    if not p.has_phone:
+        return []  # anonymous without a phone: nothing to send, by design
+    return [
+        {
+            "kind": template,
+            "channel": "sms",
+            "template": template,
+            "values": {"id": p.id, **values},
+            "urgent": p.priority == "urgent",
+        }
+    ]
+
+
+def _start(env: Env, p: Petition, name: str) -> StageClock:
+    return stage_clock.start(env.calendar, env.policy, p.district, p.priority, name, env.now)
+
+
+# --- the actions -------------------------------------------------------------------------------------
+
+
+def apply(p: Petition, action: str, identity, payload: dict, env: Env) -> Outcome:
+    rule = RULES.get(action)
+    if rule is None:
+        raise NotFound(f"no action {action!r}")
+    _may_act(identity, rule, p, env.directory)
+    if p.status not in rule.sources:
+        raise Conflict(f"cannot {action} a petition that is {p.status}", code="invalid_state")
+    outcome_key, extra = _outcome(rule.action, p, payload, identity, env)
+    to, event_type, clock_effect = rule.outcomes[outcome_key]
+    changes: dict[str, Any] = dict(extra.pop("changes", {}))
+    events: list[dict] = [_event(event_type, env, identity, **extra.pop("event", {}))]
+    events += extra.pop("more_events", [])
+    notifications: list[dict] = extra.pop("notifications", [])
+    stage = _clock(clock_effect, p, env, changes)
+    nxt = replace(
+        p,
+        status=to or p.status,
+        stage=stage,
+        updated_at=iso(env.now),
+        **changes,
+    )
+    return Outcome(nxt, events, notifications)
+
+
+def _clock(effect: str, p: Petition, env: Env, changes: dict) -> StageClock | None:
+    if effect == "none":
+        return p.stage
+    if effect.startswith("start:"):
+        return _start(env, p, effect.split(":", 1)[1])
+    if effect == "reopen":
+        return _start(env, p, "reopen")
+    if effect == "stop":
+        return None
+    if effect == "pause":
+        return stage_clock.pause(env.calendar, p.stage, env.now) if p.stage else None
+    if effect == "resume":
+        return stage_clock.resume(env.calendar, p.stage, env.now) if p.stage else None
+    if effect == "extend":
+        seconds = changes.pop("_extend_seconds")
+        return stage_clock.extend(env.calendar, p.stage, seconds) if p.stage else None
+    raise ValueError(f"unknown clock effect {effect}")
+
+
+def _outcome(action: str, p: Petition, payload: dict, identity, env: Env) -> tuple[str, dict]:
+    handler = _HANDLERS[action]
+    return handler(p, payload, identity, env)
+
+
+def _dispatch(p, payload, identity, env):
+    department = _department_for(env, p, payload["department"], "department")
+    co = tuple(
+        dict.fromkeys(
+            _department_for(env, p, c, "co_departments") for c in payload.get("co_departments") or ()
+        )
+    )
+    if department in co:
+        raise InvalidInput("the lead department cannot also be a co-department", field="co_departments")
+    changes = {"department": department, "co_departments": co, "first_owner": p.first_owner or department}
+    notes = [_order_notice("new_order", p, department, env)]
+    notes += [_order_notice("new_order", p, c, env, role="协办") for c in co]
+    return "ok", {
+        "changes": changes,
+        "notifications": notes,
+        "event": {
+            "department": department,
+            "co_departments": list(co) or None,
+            "note": _note(payload, "note"),
+        },
+    }
+
+
+def _accept(p, payload, identity, env):
+    return "ok", {"event": {"department": p.department}}
+
+
+def _return(p, payload, identity, env):
+    reason = payload["reason"]
+    if reason not in RETURN_REASONS:
+        raise InvalidInput(f"reason must be one of {', '.join(RETURN_REASONS)}", field="reason")
+    returns = p.returns + 1
+    changes = {"department": None, "co_departments": (), "returns": returns}
+    event = {
+        "department": p.department,
+        "reason": reason,
+        "reason_label": RETURN_REASONS[reason],
+        "note": payload.get("note"),
+        "returns": returns,
+        "first_owner": p.first_owner,
+    }
+    more: list[dict] = []
+    limit = env.policy.return_limit(p.district, p.priority)
+    notes = [_order_notice("returned", p, p.department, env, reason=RETURN_REASONS[reason])]
+    if returns >= limit and LEVELS.index(p.escalation_level) < LEVELS.index("district"):
+        # The third return of one petition goes to the chief handler (CONTRACT §5).
+        changes["escalation_level"] = "district"
+        more.append(
+            _event(
+                "escalated",
+                env,
+                None,
+                level="district",
+                chief=f"chief@{p.district}",
+                reason=f"第{returns}次退单",
+            )
+        )
+    return "ok", {"changes": changes, "event": event, "more_events": more, "notifications": notes}
+
+
+def _transfer(p, payload, identity, env):
+    department = _department_for(env, p, payload["department"], "department")
+    if department == p.department:
+        raise InvalidInput("transfer to the department that already holds it", field="department")
+    changes = {
+        "department": department,
+        "co_departments": tuple(c for c in p.co_departments if c != department),
+    }
+    notes = [_order_notice("transferred", p, department, env)]
+    return "ok", {
+        "changes": changes,
+        "notifications": notes,
+        "event": {
+            "from": p.department,
+            "department": department,
+            "reason": payload.get("reason"),
+            "first_owner": p.first_owner,
+        },
+    }
+
+
+def _extension(p, payload, identity, env):
+    if p.extension_pending:
+        raise Conflict("an extension request is already pending", code="invalid_state")
+    request = {
+        "working_days": payload["working_days"],
+        "reason": payload["reason"],
+        "by": identity.actor,
+        "at": iso(env.now),
+    }
+    return "ok", {
+        "changes": {"extension_pending": request},
+        "event": {"working_days": request["working_days"], "reason": request["reason"]},
+    }
+
+
+def _extension_decision(p, payload, identity, env):
+    pending = p.extension_pending
+    if not pending:
+        raise Conflict("no extension request is pending", code="invalid_state")
+    approve = bool(payload["approve"])
+    changes: dict = {"extension_pending": None}
+    if approve:
+        changes["_extend_seconds"] = int(pending["working_days"]) * WORKING_DAY
+    return ("approve" if approve else "reject"), {
+        "changes": changes,
+        "event": {"approve": approve, "working_days": pending["working_days"], "note": payload.get("note")},
+    }
+
+
+def _suspend(p, payload, identity, env):
+    consent = payload.get("consented_by")
+    if identity.role == "handler":
+        # A handler suspends only with a supervisor's consent, named and checked against the directory.
+        if not consent:
+            raise InvalidInput("a handler needs a supervisor's consent (consented_by)", field="consented_by")
+        user = env.directory.user(consent)
+        if user is None or user.role != "supervisor" or not env.directory.covers(user.district, p.district):
+            raise InvalidInput(f"{consent!r} is not a supervisor of {p.district}", field="consented_by")
+    else:
+        consent = identity.actor
+    return "ok", {"event": {"reason": payload["reason"], "consented_by": consent}}
+
+
+def _resume(p, payload, identity, env):
+    if identity.role == "handler" and p.department != identity.department:
+        raise Forbidden("not your order")
+    return "ok", {"event": {"note": payload.get("note")}}
+
+
+def _resolve(p, payload, identity, env):
+    return "ok", {
+        "changes": {"reply": payload["reply"]},
+        "event": {"reply": payload["reply"], "evidence": payload.get("evidence") or None},
+    }
+
+
+def _review(p, payload, identity, env):
+    approve = bool(payload["approve"])
+    if not approve:
+        return "reject", {"event": {"note": payload.get("note")}}
+    notes = _citizen_sms("closure", p, reply=p.reply or "")
+    # 并单: the main petition's outcome reaches every merged citizen.
+    notes += [{**n, "merged_from": p.id} for n in _merged_closures(p)]
+    return "approve", {
+        "changes": {"awaiting_feedback": True, "rating": None},
+        "event": {"note": payload.get("note")},
+        "notifications": notes,
+    }
+
+
+def _merged_closures(p):
+    return [
+        {
+            "kind": "closure",
+            "channel": "sms_merged",
+            "template": "closure",
+            "petition": child,
+            "values": {"id": child, "reply": p.reply or ""},
+            "urgent": False,
+        }
+        for child in p.merged
+    ]
+
+
+def _feedback(p, payload, identity, env):
+    if not p.awaiting_feedback:
+        raise Conflict("this petition already has its rating", code="invalid_state")
+    rating = payload["rating"]
+    event = {"rating": rating, "rating_label": RATINGS[rating], "comment": payload.get("comment")}
+    if rating != "dissatisfied":
+        return "satisfied", {"changes": {"awaiting_feedback": False, "rating": rating}, "event": event}
+    # 重办: a fresh resolve stage, counted against the department.
+    reopened = _event("reopened", env, identity, department=p.department, reopens=p.reopens + 1)
+    return "dissatisfied", {
+        "changes": {"awaiting_feedback": False, "rating": rating, "reopens": p.reopens + 1},
+        "event": event,
+        "more_events": [reopened],
+        "notifications": _citizen_sms("reopen", p)
+        + [_order_notice("new_order", p, p.department, env, role="重办")],
+    }
+
+
+def _escalate(p, payload, identity, env):
+    current = LEVELS.index(p.escalation_level)
+    if current >= LEVELS.index("city"):
+        raise Conflict("already escalated to the city's chief handler", code="invalid_state")
+    level = LEVELS[current + 1]
+    chief = f"chief@{p.district}" if level == "district" else "chief@210900"
+    if level == "district" and env.directory.is_city(p.district):
+        level, chief = "city", "chief@210900"
+    return "ok", {
+        "changes": {"escalation_level": level},
+        "event": {"level": level, "chief": chief, "note": payload.get("note")},
+    }
+
+
+def _instruction(p, payload, identity, env):
+    return "ok", {"event": {"note": payload["note"]}}
+
+
+_HANDLERS = {
+    "dispatch": _dispatch,
+    "accept": _accept,
+    "return": _return,
+    "transfer": _transfer,
+    "extension": _extension,
+    "extension/decision": _extension_decision,
+    "suspend": _suspend,
+    "resume": _resume,
+    "resolve": _resolve,
+    "review": _review,
+    "feedback": _feedback,
+    "escalate": _escalate,
+    "instruction": _instruction,
+}
+
+
+def merge_into(child: Petition, main: Petition, identity, payload: dict, env: Env) -> Outcome:
+    """并单: the duplicate is closed into the main petition; both change in one transaction."""
+    rule = RULES["merge"]
+    _may_act(identity, rule, child, env.directory)
+    if child.status not in rule.sources:
+        raise Conflict(f"cannot merge a petition that is {child.status}", code="invalid_state")
+    if main.id == child.id:
+        raise InvalidInput("a petition cannot be merged into itself", field="into")
+    if main.status in ("merged", "closed"):
+        raise Conflict(f"the main petition is {main.status}", code="invalid_state")
+    if not can_see(identity, main, env.directory):
+        raise NotFound(f"no petition {main.id}", field="into")
+    now = iso(env.now)
+    child_next = replace(child, status="merged", merged_into=main.id, stage=None, updated_at=now)
+    main_next = replace(main, merged=(*main.merged, child.id), updated_at=now)
+    child_events = [_event("merged", env, identity, into=main.id, note=payload.get("note"))]
+    main_events = [_event("merged", env, identity, merged=child.id, note=payload.get("note"))]
+    notes = _citizen_sms("merged", child, into=main.id)
+    return Outcome(child_next, child_events, notes, others=[(main_next, main_events)])
+
+
+def new_petition(
+    *,
+    id: str,
+    channel: str,
+    district: str,
+    content: str,
+    env: Env,
+    identity,
+    priority: str,
+    title: str | None,
+    category: str | None,
+    anonymous: bool,
+    contact: dict,
+    location: dict | None,
+    channel_ref: str | None,
+    reported_by: str | None,
+) -> Outcome:
+    """A received petition with its dispatch stage running, its `created` event and the receipt SMS."""
+    p = Petition(
+        id=id,
+        version=0,
+        status="received",
+        channel=channel,
+        district=district,
+        content=content,
+        created_at=iso(env.now),
+        updated_at=iso(env.now),
+        priority=priority,
+        title=title,
+        category=category,
+        anonymous=anonymous,
+        contact=contact,
+        location=location,
+        channel_ref=channel_ref,
+        reported_by=reported_by,
+    )
+    p = replace(p, stage=_start(env, p, "dispatch"))
+    suggestion = env.directory.route(category, district) if category else None
+    event = _event(
+        "created",
+        env,
+        identity,
+        channel=channel,
+        district=district,
+        category=category,
+        priority=priority,
+        suggested_department=suggestion.department if suggestion else None,
+        reported_by=reported_by,
+    )
+    return Outcome(p, [event], _citizen_sms("receipt", p))

@@ -1,0 +1,84 @@
+"""The petition state machine as a table you can read: (action) -> from, to, who, event, clock effect.
+
+Statuses: received 待分拨, dispatched 已派单待签收, accepted 办理中, suspended 挂起,
+resolved 已办结待审核, closed 已结案, merged 已并单.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+STATUS_LABELS = {
+    "received": "待分拨",
+    "dispatched": "已派单待签收",
+    "accepted": "办理中",
+    "suspended": "挂起",
+    "resolved": "已办结待审核",
+    "closed": "已结案",
+    "merged": "已并单",
+}
+STATUSES = tuple(STATUS_LABELS)
+OPEN = ("received", "dispatched", "accepted", "suspended", "resolved")
+
+# Clock effects (see petitions/clock.py):
+#   start:<stage>  a fresh stage clock       pause   fold elapsed time, stop the clock
+#   resume         restart with what is left  extend  grow the budget (on approval)
+#   stop           no stage runs any more     none    the clock is untouched
+#   reopen         a fresh reopen stage (7 working days), counted against the department
+
+
+@dataclass(frozen=True)
+class Rule:
+    action: str
+    sources: tuple[str, ...]
+    outcomes: dict[str, tuple[str | None, str, str]]  # outcome -> (to status or None=unchanged, event, clock)
+    roles: tuple[str, ...]
+
+
+def _one(to: str | None, event: str, clock: str) -> dict[str, tuple[str | None, str, str]]:
+    return {"ok": (to, event, clock)}
+
+
+RULES: dict[str, Rule] = {
+    r.action: r
+    for r in (
+        Rule("dispatch", ("received",), _one("dispatched", "dispatched", "start:accept"), ("dispatcher",)),
+        Rule("accept", ("dispatched",), _one("accepted", "accepted", "start:resolve"), ("handler",)),
+        Rule("return", ("dispatched",), _one("received", "returned", "start:dispatch"), ("handler",)),
+        Rule(
+            "transfer",
+            ("dispatched", "accepted"),
+            _one("dispatched", "transferred", "start:accept"),
+            ("dispatcher",),
+        ),
+        Rule("extension", ("accepted",), _one(None, "extension_requested", "none"), ("handler",)),
+        Rule(
+            "extension/decision",
+            ("accepted", "suspended"),
+            {"approve": (None, "extension_decided", "extend"), "reject": (None, "extension_decided", "none")},
+            ("supervisor",),
+        ),
+        Rule("suspend", ("accepted",), _one("suspended", "suspended", "pause"), ("handler", "supervisor")),
+        Rule("resume", ("suspended",), _one("accepted", "resumed", "resume"), ("handler", "supervisor")),
+        Rule("resolve", ("accepted",), _one("resolved", "resolved", "pause"), ("handler",)),
+        Rule(
+            "review",
+            ("resolved",),
+            {
+                "approve": ("closed", "review_approved", "stop"),
+                "reject": ("accepted", "review_rejected", "resume"),
+            },
+            ("reviewer",),
+        ),
+        Rule(
+            "feedback",
+            ("closed",),
+            {"satisfied": (None, "feedback", "none"), "dissatisfied": ("accepted", "feedback", "reopen")},
+            ("channel",),
+        ),
+        Rule("escalate", OPEN, _one(None, "escalated", "none"), ("supervisor",)),
+        Rule("merge", ("received",), _one("merged", "merged", "stop"), ("dispatcher",)),
+        Rule("instruction", (*OPEN, "closed"), _one(None, "instruction", "none"), ("chief",)),
+    )
+}
+ACTIONS = tuple(RULES)

@@ -1,0 +1,122 @@
+"""PynamoDB models: petitions, timeline events, outbox records, idempotency keys.
+
+Index attributes (status, district, department, channel, phone_hash, created_key,
+due_at) are top-level so the table's GSIs can use them; the rest of the
+aggregate lives in ``doc``.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    VersionAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+from chalicelib import db
+
+
+class _ByDistrict(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_district"
+        projection = AllProjection()
+
+    district = UnicodeAttribute(hash_key=True)
+    created_key = UnicodeAttribute(range_key=True)
+
+
+class _ByDepartment(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_department"
+        projection = AllProjection()
+
+    department = UnicodeAttribute(hash_key=True)
+    created_key = UnicodeAttribute(range_key=True)
+
+
+class _ByChannel(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_channel"
+        projection = AllProjection()
+
+    channel = UnicodeAttribute(hash_key=True)
+    created_key = UnicodeAttribute(range_key=True)
+
+
+class _ByPhone(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_phone"
+        projection = KeysOnlyProjection()
+
+    phone_hash = UnicodeAttribute(hash_key=True)
+    created_key = UnicodeAttribute(range_key=True)
+
+
+@db.table("table_petitions")
+class PetitionItem(Model):
+    class Meta:
+        table_name = "fzt-petitions"
+
+    id = UnicodeAttribute(hash_key=True)
+    version = VersionAttribute()
+    status = UnicodeAttribute()
+    district = UnicodeAttribute()
+    department = UnicodeAttribute(null=True)
+    channel = UnicodeAttribute()
+    phone_hash = UnicodeAttribute(null=True)
+    created_key = UnicodeAttribute()  # created_at (UTC, sortable) + "#" + id
+    due_at = UnicodeAttribute(null=True)  # current stage's due instant (UTC ISO), for ?overdue=true
+    doc = JSONAttribute()
+
+    by_district = _ByDistrict()
+    by_department = _ByDepartment()
+    by_channel = _ByChannel()
+    by_phone = _ByPhone()
+
+
+@db.table("table_events")
+class EventItem(Model):
+    class Meta:
+        table_name = "fzt-events"
+
+    petition_id = UnicodeAttribute(hash_key=True)
+    seq = NumberAttribute(range_key=True)
+    type = UnicodeAttribute()
+    at = UnicodeAttribute()
+    actor = UnicodeAttribute()
+    data = JSONAttribute()
+    prev_hash = UnicodeAttribute()
+    hash = UnicodeAttribute()
+
+
+@db.table("table_outbox")
+class OutboxItem(Model):
+    class Meta:
+        table_name = "fzt-outbox"
+
+    id = UnicodeAttribute(hash_key=True)
+    petition_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    channel = UnicodeAttribute()  # sms | topic
+    status = UnicodeAttribute()  # queued | sent | failed | dead
+    attempts = NumberAttribute(default=0)
+    shard = UnicodeAttribute(null=True)  # present while pending: the sparse `pending` index
+    next_attempt_at = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    urgent = BooleanAttribute(default=False)
+    body = JSONAttribute()  # template, values, topic, attributes, sealed recipient
+
+
+@db.table("table_idempotency")
+class IdempotencyItem(Model):
+    class Meta:
+        table_name = "fzt-idempotency"
+
+    key = UnicodeAttribute(hash_key=True)
+    body_hash = UnicodeAttribute()
+    petition_id = UnicodeAttribute()
+    expires_epoch = NumberAttribute()

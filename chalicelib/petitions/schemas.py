@@ -1,0 +1,205 @@
+"""Wire models of the petition routes: action bodies (validated) and responses (documented)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field
+
+from chalicelib.intake.models import Line, Strict, Text
+from chalicelib.petitions.domain import RATINGS, RETURN_REASONS
+from chalicelib.petitions.machine import STATUSES
+
+DepartmentCode = Annotated[str, Field(pattern=r"^\d{6}\.[a-z_]+$", max_length=64)]
+Note = Annotated[Text, Field(min_length=1, max_length=1000)]
+Reason = Annotated[Text, Field(min_length=1, max_length=500)]
+PetitionId = Annotated[str, Field(min_length=6, max_length=32)]
+
+
+class AcceptIn(Strict):
+    note: Note | None = None
+
+
+class DispatchIn(Strict):
+    department: DepartmentCode
+    co_departments: Annotated[list[DepartmentCode], Field(max_length=5)] | None = None
+    note: Note | None = None
+
+
+class ReturnIn(Strict):
+    reason: Literal[tuple(RETURN_REASONS)]  # type: ignore[valid-type]
+    note: Note | None = None
+
+
+class TransferIn(Strict):
+    department: DepartmentCode
+    reason: Reason
+
+
+class ExtensionIn(Strict):
+    working_days: Annotated[int, Field(ge=1, le=30)]
+    reason: Reason
+
+
+class DecisionIn(Strict):
+    approve: bool
+    note: Note | None = None
+
+
+class SuspendIn(Strict):
+    reason: Reason
+    consented_by: Annotated[Line, Field(min_length=1, max_length=128)] | None = None
+
+
+class ResumeIn(Strict):
+    note: Note | None = None
+
+
+class ResolveIn(Strict):
+    reply: Annotated[Text, Field(min_length=2, max_length=2000)]
+    evidence: (
+        Annotated[list[Annotated[Line, Field(min_length=1, max_length=500)]], Field(max_length=10)] | None
+    ) = None
+
+
+class ReviewIn(Strict):
+    approve: bool
+    note: Note | None = None
+
+
+class FeedbackIn(Strict):
+    rating: Literal[tuple(RATINGS)]  # type: ignore[valid-type]
+    comment: Note | None = None
+
+
+class EscalateIn(Strict):
+    note: Note | None = None
+
+
+class MergeIn(Strict):
+    into: PetitionId
+    note: Note | None = None
+
+
+class InstructionIn(Strict):
+    note: Note
+
+
+ACTION_BODIES: dict[str, type[Strict]] = {
+    "dispatch": DispatchIn,
+    "accept": AcceptIn,
+    "return": ReturnIn,
+    "transfer": TransferIn,
+    "extension": ExtensionIn,
+    "extension/decision": DecisionIn,
+    "suspend": SuspendIn,
+    "resume": ResumeIn,
+    "resolve": ResolveIn,
+    "review": ReviewIn,
+    "feedback": FeedbackIn,
+    "escalate": EscalateIn,
+    "merge": MergeIn,
+    "instruction": InstructionIn,
+}
+ACTION_SUMMARIES = {
+    "dispatch": "分拨 Dispatch to a department (with co-departments 协办)",
+    "accept": "签收 Accept the order",
+    "return": "退单 Return to dispatch with a reason code",
+    "transfer": "改派 Transfer to another department",
+    "extension": "延期 Request more working days",
+    "extension/decision": "Decide an extension request",
+    "suspend": "挂起 Suspend (clock paused; handler needs a supervisor's consent)",
+    "resume": "Resume a suspended petition (the remaining budget returns)",
+    "resolve": "办结 Resolve with a reply",
+    "review": "审核结案 Approve (close) or send back",
+    "feedback": "回访评价 The citizen's rating; dissatisfied reopens (重办)",
+    "escalate": "Escalate to the chief handler (首席办事员)",
+    "merge": "并单 Merge a duplicate into a main petition",
+    "instruction": "批示 A chief handler's instruction on the timeline",
+}
+
+
+class ListQuery(Strict):
+    model_config = {"extra": "forbid", "strict": False}
+    status: Literal[STATUSES] | None = None  # type: ignore[valid-type]
+    district: Annotated[str, Field(pattern=r"^\d{6}$")] | None = None
+    department: DepartmentCode | None = None
+    overdue: bool | None = None
+    cursor: Annotated[str, Field(min_length=1, max_length=4000)] | None = None
+    limit: Annotated[int, Field(ge=1, le=100)] = 20
+
+
+class TrackQuery(Strict):
+    model_config = {"extra": "forbid", "strict": False}
+    phone_tail: Annotated[str, Field(pattern=r"^\d{4}$", description="the last four digits of the phone")]
+
+
+class StageOut(BaseModel):
+    name: str
+    due_at: str | None
+    running: bool
+    provisional: bool
+
+
+class CitizenOut(BaseModel):
+    name: str | None = None
+    phone: str | None = None
+
+
+class PetitionOut(BaseModel):
+    id: str
+    status: Literal[STATUSES]  # type: ignore[valid-type]
+    status_label: str
+    channel: str
+    district: str
+    department: str | None
+    co_departments: list[str]
+    first_owner: str | None
+    category: str | None
+    priority: Literal["normal", "urgent"]
+    title: str | None
+    content: str
+    anonymous: bool
+    citizen: CitizenOut | None
+    location: dict[str, Any] | None
+    channel_ref: str | None
+    reported_by: str | None
+    created_at: str
+    updated_at: str | None
+    stage: StageOut | None
+    due_at: str | None
+    sla_state: Literal["on_time", "due_soon", "overdue"]
+    escalation_level: Literal["none", "district", "city"]
+    deadlines: dict[str, str]
+    returns: int
+    reopens: int
+    merged_into: str | None
+    merged: list[str]
+    extension_pending: dict[str, Any] | None
+    awaiting_feedback: bool
+    rating: str | None
+    reply: str | None
+    timeline: list[dict[str, Any]] | None = None
+
+
+class PetitionPage(BaseModel):
+    items: list[PetitionOut]
+    next_cursor: str | None
+
+
+class PublicEvent(BaseModel):
+    type: str
+    at: str
+
+
+class TrackOut(BaseModel):
+    id: str
+    status: str
+    status_label: str
+    created_at: str
+    updated_at: str | None
+    stage: str | None
+    due_at: str | None
+    merged_into: str | None
+    reply: str | None
+    timeline: list[PublicEvent]

@@ -1,0 +1,148 @@
+"""Reading petitions and acting on them, each within the caller's scope."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+
+from pynamodb.expressions.condition import Condition
+
+from chalicelib.errors import Conflict, InvalidInput, NotFound, RateLimited
+from chalicelib.intake.ids import normalise
+from chalicelib.petitions import present, repository
+from chalicelib.petitions.domain import apply, can_see, merge_into
+from chalicelib.petitions.env import current_env
+from chalicelib.petitions.models import PetitionItem
+
+MAX_RACE_RETRIES = 0  # a lost race is the caller's to retry (409), never silently re-applied
+
+
+def _load_visible(identity, petition_id: str, env):
+    p = repository.get(normalise(petition_id))
+    if p is None or not can_see(identity, p, env.directory):
+        raise NotFound(f"no petition {petition_id}")  # the same answer for unknown and out of scope
+    return p
+
+
+def get(identity, petition_id: str) -> dict:
+    env = current_env()
+    p = _load_visible(identity, petition_id, env)
+    return present.petition(p, identity, env, repository.timeline(p.id))
+
+
+def act(identity, petition_id: str, action: str, payload: dict) -> dict:
+    env = current_env()
+    p = _load_visible(identity, petition_id, env)
+    if action == "merge":
+        main = repository.get(normalise(payload["into"]))
+        if main is None:
+            raise NotFound(f"no petition {payload['into']}", field="into")
+        outcome = merge_into(p, main, identity, payload, env)
+    else:
+        outcome = apply(p, action, identity, payload, env)
+    recipients = {}
+    for note in outcome.notifications:
+        child_id = note.get("petition")
+        if child_id:
+            child = repository.get(child_id)
+            if child and child.contact.get("phone_sealed"):
+                recipients[child_id] = child.contact["phone_sealed"]
+    stored = repository.commit(outcome, now=env.now, recipients=recipients)
+    return present.petition(stored, identity, env, repository.timeline(stored.id))
+
+
+# --- listing ------------------------------------------------------------------------------------------------
+
+
+def _partitions(identity, query, directory) -> list[tuple[str, str]]:
+    if identity.is_channel:
+        return [("channel", identity.name)]
+    if identity.role == "handler":
+        if query.department and query.department != identity.department:
+            raise NotFound("outside your department", field="department")
+        return [("department", identity.department)]
+    if query.department:
+        dep = directory.department(query.department)
+        if dep is None:
+            raise InvalidInput(f"unknown department {query.department!r}", field="department")
+        if identity.role not in ("auditor", "admin") and not directory.covers(
+            identity.district, dep.district
+        ):
+            raise NotFound("outside your scope", field="department")
+        return [("department", query.department)]
+    scope = identity.district if identity.role not in ("auditor", "admin") else "210900"
+    if query.district:
+        if directory.district(query.district) is None:
+            raise InvalidInput(f"unknown district {query.district!r}", field="district")
+        if not directory.covers(scope, query.district):
+            raise NotFound("outside your scope", field="district")
+        return [("district", query.district)]
+    return [("district", d.code) for d in directory.districts if directory.covers(scope, d.code)]
+
+
+def list_petitions(identity, query) -> dict:
+    env = current_env()
+    partitions = _partitions(identity, query, env.directory)
+    filters: Condition | None = None
+
+    def both(cond):
+        nonlocal filters
+        filters = cond if filters is None else filters & cond
+
+    if query.status:
+        both(PetitionItem.status == query.status)
+    if query.district and partitions[0][0] != "district":
+        both(PetitionItem.district == query.district)
+    if query.overdue:
+        both(PetitionItem.due_at < repository.utc_key(present_now(env)))
+    items, state = repository.page(partitions, query.limit, repository.decode_cursor(query.cursor), filters)
+    return {
+        "items": [present.petition(p, identity, env) for p in items],
+        "next_cursor": repository.encode_cursor(state) if state else None,
+    }
+
+
+def present_now(env) -> str:
+    from chalicelib.clock import iso
+
+    return iso(env.now)
+
+
+# --- public tracking --------------------------------------------------------------------------------------
+
+
+class _Limiter:
+    """A sliding window per caller address. Per process: in AWS, API Gateway throttling backs it."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._hits: dict[str, deque] = {}
+        self._lock = threading.Lock()
+
+    def hit(self, who: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            q = self._hits.setdefault(who, deque())
+            while q and now - q[0] > 60:
+                q.popleft()
+            if len(q) >= self.per_minute:
+                raise RateLimited("too many look-ups; try again in a minute")
+            q.append(now)
+
+
+TRACK_LIMITER = _Limiter(per_minute=60)
+
+
+def track(petition_id: str, phone_tail: str, source: str) -> dict:
+    TRACK_LIMITER.hit(source)
+    p = repository.get(normalise(petition_id))
+    tail = p.contact.get("phone_tail") if p else None
+    import hmac
+
+    if p is None or not tail or not hmac.compare_digest(tail, phone_tail):
+        raise NotFound("no petition with this number and phone tail")
+    return present.public(p, repository.timeline(p.id))
+
+
+__all__ = ["Conflict", "act", "get", "list_petitions", "track"]
