@@ -20,6 +20,7 @@ from chalicelib.local import controls
 from chalicelib.petitions import schemas as ps
 from chalicelib.petitions import service as petitions
 from chalicelib.petitions.machine import RULES
+from chalicelib.sla import violations
 from chalicelib.sla.sweep import run_sweep
 
 app = Chalice(app_name=constants.APP_NAME)
@@ -183,6 +184,19 @@ for _action, _body in ps.ACTION_BODIES.items():
         errors=(404, 409),
         tags=("actions",),
     )(_action_view(_action))
+
+
+@api.route(
+    "/v1/violations",
+    summary="问责记录: violations per unit or district",
+    query=ps.ViolationsQuery,
+    audience=Audience(roles=("handler", "supervisor", "chief", "auditor", "admin", "dispatcher", "reviewer")),
+    response=ps.ViolationPage,
+    errors=(404,),
+    tags=("supervision",),
+)
+def sla_violations(ctx):
+    return violations.list_violations(ctx.identity, ctx.query, directory())
 
 
 # --- local controls (stage local only) ------------------------------------------------

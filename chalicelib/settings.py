@@ -26,6 +26,7 @@ class Settings(BaseModel):
     table_outbox: str = "fzt-outbox"
     table_directory: str = "fzt-directory"
     table_idempotency: str = "fzt-idempotency"
+    table_violations: str = "fzt-violations"
     topic_orders_arn: str = ""
     topic_supervision_arn: str = ""
     export_bucket: str = ""
@@ -59,6 +60,7 @@ _ENV = {
     "table_outbox": "FZT_TABLE_OUTBOX",
     "table_directory": "FZT_TABLE_DIRECTORY",
     "table_idempotency": "FZT_TABLE_IDEMPOTENCY",
+    "table_violations": "FZT_TABLE_VIOLATIONS",
     "topic_orders_arn": "FZT_TOPIC_ORDERS_ARN",
     "topic_supervision_arn": "FZT_TOPIC_SUPERVISION_ARN",
     "export_bucket": "FZT_EXPORT_BUCKET",

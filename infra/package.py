@@ -31,6 +31,7 @@ TABLES = {
     "FZT_TABLE_OUTBOX": "OutboxTable",
     "FZT_TABLE_DIRECTORY": "DirectoryTable",
     "FZT_TABLE_IDEMPOTENCY": "IdempotencyTable",
+    "FZT_TABLE_VIOLATIONS": "ViolationsTable",
 }
 TOPICS = {"FZT_TOPIC_ORDERS_ARN": "OrdersTopic", "FZT_TOPIC_SUPERVISION_ARN": "SupervisionTopic"}
 BUCKET = "ExportBucket"

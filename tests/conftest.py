@@ -28,16 +28,25 @@ class Api:
             return {"X-Api-Key": as_}
         return {"Authorization": f"Bearer {self.token(as_)}"}
 
-    def get(self, path: str, as_: str | None = None, **kw) -> requests.Response:
-        return self.session.get(
-            self.url + path, headers={**self.headers(as_), **kw.pop("headers", {})}, timeout=30, **kw
+    def _send(self, method: str, path: str, as_: str | None, kw: dict) -> requests.Response:
+        extra = kw.pop("headers", {})
+        r = self.session.request(
+            method, self.url + path, headers={**self.headers(as_), **extra}, timeout=30, **kw
         )
+        if r.status_code == 401 and as_ is not None and not as_.startswith("local-"):
+            # Tokens expire on the stack's clock, which tests move forward by days: take a fresh one.
+            self._tokens.pop(as_, None)
+            headers = {**self.headers(as_), **extra}
+            r = self.session.request(method, self.url + path, headers=headers, timeout=30, **kw)
+        return r
+
+    def get(self, path: str, as_: str | None = None, **kw) -> requests.Response:
+        return self._send("GET", path, as_, kw)
 
     def post(self, path: str, body=None, as_: str | None = None, **kw) -> requests.Response:
-        headers = {**self.headers(as_), **kw.pop("headers", {})}
         if body is not None and "data" not in kw:
             kw["json"] = body
-        return self.session.post(self.url + path, headers=headers, timeout=30, **kw)
+        return self._send("POST", path, as_, kw)
 
 
 @pytest.fixture(scope="session")

@@ -109,7 +109,7 @@ def create(identity, body: PetitionIn, idempotency_key: str | None) -> tuple[int
         item = IdempotencyItem(key=key, body_hash=digest, petition_id=petition_id, expires_epoch=epoch + ttl)
         try:
             stored = repository.commit(
-                outcome, now=env.now, idempotency=item, idempotency_condition=condition, new=True
+                outcome, env, idempotency=item, idempotency_condition=condition, new=True
             )
         except repository.IdClash:
             continue

@@ -27,6 +27,7 @@ OUTPUT_ENV = {
     "OutboxTableName": "FZT_TABLE_OUTBOX",
     "DirectoryTableName": "FZT_TABLE_DIRECTORY",
     "IdempotencyTableName": "FZT_TABLE_IDEMPOTENCY",
+    "ViolationsTableName": "FZT_TABLE_VIOLATIONS",
     "OrdersTopicArn": "FZT_TOPIC_ORDERS_ARN",
     "SupervisionTopicArn": "FZT_TOPIC_SUPERVISION_ARN",
     "ExportBucketName": "FZT_EXPORT_BUCKET",
@@ -40,13 +41,48 @@ def quiet_library_logs() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
-def start_moto():
-    from moto.server import ThreadedMotoServer
+class _Serialized:
+    """Runs moto's WSGI app one request at a time.
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    return server, f"http://{host}:{port}"
+    moto's DynamoDB TransactWriteItems deep-copies table state for its rollback while
+    other threads write, and fails with 'dictionary changed size during iteration'
+    under concurrent requests. Real DynamoDB is atomic; serialising requests to the
+    emulator gives the same semantics locally (concurrency stays real on our side).
+    """
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        with self.lock:
+            return list(self.app(environ, start_response))
+
+
+class MotoServer:
+    def __init__(self) -> None:
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+        from werkzeug.serving import make_server
+
+        app = _Serialized(DomainDispatcherApplication(create_backend_app))
+        self._server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
+        self._thread.start()
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+def start_moto():
+    server = MotoServer()
+    return server, server.url
 
 
 def point_at(endpoint: str, region: str = "cn-north-1") -> None:

@@ -29,6 +29,7 @@ class StageClock:
     due_at: str | None = None
     provisional: bool = False
     total_budget: int = 0  # the budget the ladder is planned on (budget after extensions)
+    fired: int = 0  # how many steps of this stage's ladder have fired (reminder, notice, district, city)
 
     def to_dict(self) -> dict:
         return asdict(self)

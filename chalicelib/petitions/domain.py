@@ -89,6 +89,8 @@ class Outcome:
     notifications: list[dict]
     # Other petitions changed in the same transaction (merge), each with its own events.
     others: list[tuple[Petition, list[dict]]] = field(default_factory=list)
+    # 问责记录 caused by this change (overdue stages, returns, reopens), queryable per unit.
+    violations: list[dict] = field(default_factory=list)
 
 
 # --- who may act ---------------------------------------------------------------------------------------
@@ -205,7 +207,7 @@ def apply(p: Petition, action: str, identity, payload: dict, env: Env) -> Outcom
         updated_at=iso(env.now),
         **changes,
     )
-    return Outcome(nxt, events, notifications)
+    return Outcome(nxt, events, notifications, violations=extra.pop("violations", []))
 
 
 def _clock(effect: str, p: Petition, env: Env, changes: dict) -> StageClock | None:
@@ -289,7 +291,21 @@ def _return(p, payload, identity, env):
                 reason=f"第{returns}次退单",
             )
         )
-    return "ok", {"changes": changes, "event": event, "more_events": more, "notifications": notes}
+    violation = {
+        "kind": "returned",
+        "unit": p.department,
+        "district": p.district,
+        "stage": "accept",
+        "at": iso(env.now),
+        "reason": reason,
+    }
+    return "ok", {
+        "changes": changes,
+        "event": event,
+        "more_events": more,
+        "notifications": notes,
+        "violations": [violation],
+    }
 
 
 def _transfer(p, payload, identity, env):
@@ -406,7 +422,15 @@ def _feedback(p, payload, identity, env):
         return "satisfied", {"changes": {"awaiting_feedback": False, "rating": rating}, "event": event}
     # 重办: a fresh resolve stage, counted against the department.
     reopened = _event("reopened", env, identity, department=p.department, reopens=p.reopens + 1)
+    violation = {
+        "kind": "reopened",
+        "unit": p.department,
+        "district": p.district,
+        "stage": "reopen",
+        "at": iso(env.now),
+    }
     return "dissatisfied", {
+        "violations": [violation],
         "changes": {"awaiting_feedback": False, "rating": rating, "reopens": p.reopens + 1},
         "event": event,
         "more_events": [reopened],

@@ -120,3 +120,58 @@ class IdempotencyItem(Model):
     body_hash = UnicodeAttribute()
     petition_id = UnicodeAttribute()
     expires_epoch = NumberAttribute()
+
+
+class _Due(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "due"
+        projection = AllProjection()
+
+    shard = UnicodeAttribute(hash_key=True)
+    due_at = UnicodeAttribute(range_key=True)
+
+
+@db.table("table_timers")
+class TimerItem(Model):
+    """The next firing of a petition's stage clock. ``shard``/``due_at`` exist only while a step
+    is pending, so the ``due`` index holds exactly the timers that will fire (sparse)."""
+
+    class Meta:
+        table_name = "fzt-timers"
+
+    pk = UnicodeAttribute(hash_key=True)  # petition id
+    sk = UnicodeAttribute(range_key=True)  # "clock"
+    shard = UnicodeAttribute(null=True)
+    due_at = UnicodeAttribute(null=True)
+    stage = UnicodeAttribute(null=True)
+    step = NumberAttribute(null=True)
+
+    due = _Due()
+
+
+class _ViolationsByDistrict(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_district"
+        projection = AllProjection()
+
+    district = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
+@db.table("table_violations")
+class ViolationItem(Model):
+    """问责记录: one row per violation against a unit (department, or a district's dispatch desk)."""
+
+    class Meta:
+        table_name = "fzt-violations"
+
+    unit = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)  # at (UTC) # petition id # seq
+    district = UnicodeAttribute()
+    kind = UnicodeAttribute()  # slow_dispatch | refused_order | slow_handling | returned | reopened
+    petition_id = UnicodeAttribute()
+    stage = UnicodeAttribute()
+    at = UnicodeAttribute()
+    detail = JSONAttribute(null=True)
+
+    by_district = _ViolationsByDistrict()

@@ -21,9 +21,17 @@ from chalicelib.notify.quiet import deliver_at
 from chalicelib.petitions import chain
 from chalicelib.petitions.clock import StageClock
 from chalicelib.petitions.domain import Outcome, Petition
-from chalicelib.petitions.models import EventItem, IdempotencyItem, OutboxItem, PetitionItem
+from chalicelib.petitions.models import (
+    EventItem,
+    IdempotencyItem,
+    OutboxItem,
+    PetitionItem,
+    TimerItem,
+    ViolationItem,
+)
 
 OUTBOX_SHARDS = 16
+TIMER_SHARDS = 16
 
 
 class IdempotencyClash(Exception):
@@ -181,10 +189,53 @@ def _notification_events(outbox: list[OutboxItem], at: str) -> list[dict]:
     ]
 
 
+def _timer_item(p: Petition, env) -> TimerItem:
+    """The petition's next firing; without shard/due_at it stays out of the sparse `due` index."""
+    from chalicelib.sla.ladder import next_due
+
+    due = next_due(p, env) if p.status not in ("closed", "merged") else None
+    item = TimerItem(pk=p.id, sk="clock")
+    if due is not None and p.stage is not None:
+        item.shard = str(timer_shard(p.id))
+        item.due_at = utc_key(iso(due))
+        item.stage = p.stage.name
+        item.step = p.stage.fired
+    return item
+
+
+def timer_shard(petition_id: str) -> int:
+    import zlib
+
+    return zlib.crc32(petition_id.encode()) % TIMER_SHARDS
+
+
+def _violation_items(p: Petition, violations: list[dict], seq: int) -> list[ViolationItem]:
+    items = []
+    for n, v in enumerate(violations):
+        if not v.get("unit"):
+            continue
+        items.append(
+            ViolationItem(
+                unit=v["unit"],
+                sk=f"{utc_key(v['at'])}#{p.id}#{seq}#{n}",
+                district=v["district"],
+                kind=v["kind"],
+                petition_id=p.id,
+                stage=v["stage"],
+                at=v["at"],
+                detail={
+                    k: val for k, val in v.items() if k not in ("unit", "district", "kind", "stage", "at")
+                }
+                or None,
+            )
+        )
+    return items
+
+
 def commit(
     outcome: Outcome,
+    env,
     *,
-    now: datetime,
     recipients: dict[str, str] | None = None,
     idempotency: IdempotencyItem | None = None,
     idempotency_condition=None,
@@ -192,17 +243,21 @@ def commit(
 ) -> Petition:
     """Writes the outcome atomically; returns the petition as stored (version bumped).
 
-    ``recipients`` maps petition ids to sealed phone numbers for SMS to other
-    petitions' citizens (the merged ones, on the main petition's closure).
+    In one TransactWriteItems: each changed petition (conditional on its version, or on
+    not existing yet), its timeline events, its outbox records, its timer (the next
+    firing of its stage clock), violations, and on create the idempotency key.
+    ``recipients`` maps petition ids to sealed phones for SMS to other petitions'
+    citizens (the merged ones, on the main petition's closure).
     """
     db.bound()
+    now = env.now
     writes: list[tuple[str, object, object]] = []
     stored: Petition | None = None
     changes = [
-        (outcome.petition, outcome.events, outcome.notifications),
-        *[(p, e, []) for p, e in outcome.others],
+        (outcome.petition, outcome.events, outcome.notifications, outcome.violations),
+        *[(p, e, [], []) for p, e in outcome.others],
     ]
-    for index, (petition, events, notes) in enumerate(changes):
+    for index, (petition, events, notes, violations) in enumerate(changes):
         first_seq = petition.last_seq + 1
         outbox = _outbox_items(petition, notes, first_seq, now)
         for o in outbox:
@@ -222,6 +277,8 @@ def commit(
         writes.append(("petition", item, condition))
         writes += [("event", e, EventItem.seq.does_not_exist()) for e in event_items]
         writes += [("outbox", o, OutboxItem.id.does_not_exist()) for o in outbox]
+        writes.append(("timer", _timer_item(petition, env), None))
+        writes += [("violation", v, None) for v in _violation_items(petition, violations, first_seq)]
         if index == 0:
             stored = replace(petition, version=(petition.version or 0) + 1)
     if idempotency is not None:

@@ -203,3 +203,25 @@ class TrackOut(BaseModel):
     merged_into: str | None
     reply: str | None
     timeline: list[PublicEvent]
+
+
+class ViolationsQuery(Strict):
+    model_config = {"extra": "forbid", "strict": False, "populate_by_name": True}
+    unit: Annotated[str, Field(pattern=r"^\d{6}\.[a-z_]+$", max_length=64)] | None = None
+    district: Annotated[str, Field(pattern=r"^\d{6}$")] | None = None
+    from_: str | None = Field(default=None, alias="from", pattern=r"^\d{4}-\d{2}-\d{2}$")
+    to: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
+
+
+class ViolationOut(BaseModel):
+    unit: str
+    district: str
+    kind: Literal["slow_dispatch", "refused_order", "slow_handling", "returned", "reopened"]
+    petition_id: str
+    stage: str
+    at: str
+    detail: dict[str, Any] | None
+
+
+class ViolationPage(BaseModel):
+    items: list[ViolationOut]

@@ -48,7 +48,7 @@ def act(identity, petition_id: str, action: str, payload: dict) -> dict:
             child = repository.get(child_id)
             if child and child.contact.get("phone_sealed"):
                 recipients[child_id] = child.contact["phone_sealed"]
-    stored = repository.commit(outcome, now=env.now, recipients=recipients)
+    stored = repository.commit(outcome, env, recipients=recipients)
     return present.petition(stored, identity, env, repository.timeline(stored.id))
 
 

@@ -58,7 +58,7 @@ def test_every_function_is_wired_to_the_stack_resources(packaged):
 def test_tables_have_recovery_and_encryption(packaged):
     template = json.loads((packaged / "sam.json").read_text())
     tables = [r for r in template["Resources"].values() if r["Type"] == "AWS::DynamoDB::Table"]
-    assert len(tables) == 6
+    assert len(tables) == 7
     for t in tables:
         assert t["Properties"]["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
         assert t["Properties"]["SSESpecification"]["SSEEnabled"] is True
