@@ -37,24 +37,21 @@ def operations(url: str):
     return [result.ok() for result in schema.get_all_operations()]
 
 
+def check_operation(operation, url: str, headers: dict) -> None:
+    @given(case=operation.as_strategy())
+    @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
+              database=None)
+    def conforms(case):
+        response = case.call(base_url=url, headers={**(case.headers or {}), **headers})
+        case.validate_response(response, checks=CHECKS)
+
+    conforms()
+
+
 def test_every_route_answers_within_its_document(api, stack):
     # schemathesis' pytest plugin does not run under pytest 9 ('_nodeid'); drive it through hypothesis.
     checked = []
     for operation in operations(stack.url):
-        headers = credentials(operation, api)
-
-        @given(case=operation.as_strategy())
-        @settings(
-            max_examples=15,
-            deadline=None,
-            suppress_health_check=list(HealthCheck),
-            derandomize=True,
-            database=None,
-        )
-        def conforms(case):
-            response = case.call(base_url=stack.url, headers={**(case.headers or {}), **headers})
-            case.validate_response(response, checks=CHECKS)
-
-        conforms()
+        check_operation(operation, stack.url, credentials(operation, api))
         checked.append(f"{operation.method.upper()} {operation.path}")
     assert len(checked) >= 25, checked
