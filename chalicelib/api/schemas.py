@@ -120,3 +120,4 @@ class SweepOut(BaseModel):
     now: str
     fired: list[dict]
     summary: dict[str, int]
+    published: dict[str, int]

@@ -17,6 +17,7 @@ import json
 from chalicelib.errors import Conflict, InvalidInput
 from chalicelib.intake.ids import new_tracking_id
 from chalicelib.intake.models import PetitionIn
+from chalicelib.notify import publisher
 from chalicelib.petitions import present, repository
 from chalicelib.petitions.domain import new_petition
 from chalicelib.petitions.env import current_env
@@ -115,6 +116,7 @@ def create(identity, body: PetitionIn, idempotency_key: str | None) -> tuple[int
             continue
         except repository.IdempotencyClash:
             return _replay(key, digest, identity, env)
+        publisher.after_commit(outcome, env)
         return 201, present.petition(stored, identity, env)
     raise Conflict("could not draw a free tracking number; retry", code="conflict")
 

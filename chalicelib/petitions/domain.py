@@ -91,6 +91,8 @@ class Outcome:
     others: list[tuple[Petition, list[dict]]] = field(default_factory=list)
     # 问责记录 caused by this change (overdue stages, returns, reopens), queryable per unit.
     violations: list[dict] = field(default_factory=list)
+    # Filled by the repository on commit: the outbox records written, for the publisher.
+    outbox_ids: list[str] = field(default_factory=list)
 
 
 # --- who may act ---------------------------------------------------------------------------------------

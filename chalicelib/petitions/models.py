@@ -93,6 +93,15 @@ class EventItem(Model):
     hash = UnicodeAttribute()
 
 
+class _Pending(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "pending"
+        projection = AllProjection()
+
+    shard = UnicodeAttribute(hash_key=True)
+    next_attempt_at = UnicodeAttribute(range_key=True)
+
+
 @db.table("table_outbox")
 class OutboxItem(Model):
     class Meta:
@@ -109,6 +118,8 @@ class OutboxItem(Model):
     created_at = UnicodeAttribute()
     urgent = BooleanAttribute(default=False)
     body = JSONAttribute()  # template, values, topic, attributes, sealed recipient
+
+    pending = _Pending()
 
 
 @db.table("table_idempotency")

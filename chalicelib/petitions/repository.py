@@ -146,6 +146,8 @@ def _outbox_items(p: Petition, notes: list[dict], seq: int, now: datetime) -> li
     for n, note in enumerate(notes):
         oid = f"{p.id}#{seq}#{n}"
         body = {k: v for k, v in note.items() if k not in ("kind", "channel", "urgent")}
+        if p.stage is not None and p.stage.due_at and "due" not in body.get("values", {}):
+            body["values"] = {**body.get("values", {}), "due": p.stage.due_at, "stage": p.stage.name}
         urgent = bool(note.get("urgent"))
         when = deliver_at(now, urgent) if note["channel"] == "sms" else now
         items.append(
@@ -240,6 +242,7 @@ def commit(
     idempotency: IdempotencyItem | None = None,
     idempotency_condition=None,
     new: bool = False,
+    extra_writes: list[tuple[str, object, object]] | None = None,
 ) -> Petition:
     """Writes the outcome atomically; returns the petition as stored (version bumped).
 
@@ -283,6 +286,7 @@ def commit(
             stored = replace(petition, version=(petition.version or 0) + 1)
     if idempotency is not None:
         writes.append(("idempotency", idempotency, idempotency_condition))
+    writes += extra_writes or []
     try:
         with TransactWrite(connection=db.connection()) as tx:
             for _, item, condition in writes:
@@ -302,6 +306,7 @@ def commit(
             raise Conflict("the petition changed meanwhile; reload and try again", code="conflict") from exc
         raise
     assert stored is not None
+    outcome.outbox_ids = [item.id for kind, item, _ in writes if kind == "outbox"]
     return stored
 
 

@@ -10,6 +10,7 @@ from pynamodb.expressions.condition import Condition
 
 from chalicelib.errors import Conflict, InvalidInput, NotFound, RateLimited
 from chalicelib.intake.ids import normalise
+from chalicelib.notify import publisher
 from chalicelib.petitions import present, repository
 from chalicelib.petitions.domain import apply, can_see, merge_into
 from chalicelib.petitions.env import current_env
@@ -49,7 +50,10 @@ def act(identity, petition_id: str, action: str, payload: dict) -> dict:
             if child and child.contact.get("phone_sealed"):
                 recipients[child_id] = child.contact["phone_sealed"]
     stored = repository.commit(outcome, env, recipients=recipients)
-    return present.petition(stored, identity, env, repository.timeline(stored.id))
+    publisher.after_commit(outcome, env)
+    return present.petition(
+        repository.get(stored.id) or stored, identity, env, repository.timeline(stored.id)
+    )
 
 
 # --- listing ------------------------------------------------------------------------------------------------

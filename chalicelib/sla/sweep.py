@@ -80,5 +80,14 @@ def run_sweep(now: datetime, *, crash_after: int | None = None) -> dict:
         stats["fired"] += 1
         if crash_after is not None and stats["fired"] >= crash_after:
             raise SweepCrash(f"injected crash after {crash_after} commits")
+    # Then the outbox: firings' messages, stragglers, retries whose backoff has passed, quiet-hour SMS.
+    from chalicelib.notify.publisher import drain
+
+    published = drain(env)
     log.info("sweep done", extra=stats)
-    return {"now": iso(now), "fired": fired, "summary": {**stats, "steps": len(fired)}}
+    return {
+        "now": iso(now),
+        "fired": fired,
+        "summary": {**stats, "steps": len(fired)},
+        "published": published,
+    }

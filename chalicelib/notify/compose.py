@@ -1,0 +1,35 @@
+"""From an outbox record to the text that leaves: the zh-CN templates filled from the record's values."""
+
+from __future__ import annotations
+
+from chalicelib.clock import parse_instant
+from chalicelib.notify import templates
+from chalicelib.notify.templates import LEVEL_LABELS, STAGE_LABELS, format_due
+
+
+def _due(value) -> str:
+    if not value:
+        return "规定时限"
+    try:
+        return format_due(parse_instant(value))
+    except ValueError:
+        return str(value)
+
+
+def text(body: dict, directory) -> str:
+    name = body["template"]
+    v = dict(body.get("values") or {})
+    if name == "closure":
+        return templates.render_closure(v["id"], v.get("reply", ""))
+    dep = directory.department(v.get("department") or "")
+    v["department"] = dep.name if dep else (v.get("department") or "分拨中心")
+    origin = directory.department(v.get("from_department") or "")
+    v["from_department"] = origin.name if origin else (v.get("from_department") or "原承办单位")
+    v["due"] = _due(v.get("due"))
+    v["stage"] = STAGE_LABELS.get(v.get("stage", ""), v.get("stage", ""))
+    v["level"] = LEVEL_LABELS.get(v.get("level", ""), v.get("level", ""))
+    v.setdefault("reason", "超期未办结")
+    v.setdefault("into", "")
+    if name in ("returned", "escalation"):
+        return templates.render_fitting(name, "reason", **v)
+    return templates.render(name, **v)
