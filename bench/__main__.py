@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from bench import import_time
+from bench import import_time, requests_per_petition
 
-BENCHES = {"import": import_time.main}
+BENCHES = {"import": import_time.main, "requests": requests_per_petition.main}
 
 
 def main(argv: list[str]) -> int:

@@ -104,6 +104,8 @@ def parse_body(raw: bytes | None, model: type[BaseModel]) -> BaseModel:
             data = json.loads(text)
         except ValueError as exc:
             raise InvalidInput("body is not valid JSON", field="body") from exc
+        except RecursionError as exc:  # nesting deeper than the parser's stack: junk, not a petition
+            raise InvalidInput("body nests too deeply", field="body") from exc
     if not isinstance(data, dict):
         raise InvalidInput("body must be a JSON object", field="body")
     try:

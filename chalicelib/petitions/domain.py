@@ -232,7 +232,9 @@ def _clock(effect: str, p: Petition, env: Env, changes: dict) -> StageClock | No
 
 
 def _outcome(action: str, p: Petition, payload: dict, identity, env: Env) -> tuple[str, dict]:
-    handler = _HANDLERS[action]
+    handler = _HANDLERS.get(action)
+    if handler is None:  # merge changes two petitions: the service calls merge_into with the main one
+        raise InvalidInput(f"{action} needs the main petition (merge_into)", field="into")
     return handler(p, payload, identity, env)
 
 

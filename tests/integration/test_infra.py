@@ -14,9 +14,14 @@ ROOT = Path(__file__).resolve().parents[2]
 LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
 
 
+REGIONS = ["cn-north-1", "cn-northwest-1", "ap-east-1", "us-east-1"]  # China first (PIPL), and global
+
+
 def cfn_lint(path: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [str(Path(sys.executable).with_name("cfn-lint")), str(path)], capture_output=True, text=True
+        [str(Path(sys.executable).with_name("cfn-lint")), "--regions", *REGIONS, "--", str(path)],
+        capture_output=True,
+        text=True,
     )
 
 
