@@ -17,6 +17,7 @@ from chalicelib.directory import service as directory_service
 from chalicelib.intake import service as intake
 from chalicelib.intake.models import PetitionIn
 from chalicelib.local import controls
+from chalicelib.notify import inbound
 from chalicelib.petitions import schemas as ps
 from chalicelib.petitions import service as petitions
 from chalicelib.petitions.machine import RULES
@@ -270,9 +271,32 @@ def local_token(ctx):
     return controls.token_for(ctx.body.user, directory())
 
 
+@api.route(
+    "/_local/sms/inbound",
+    "POST",
+    summary="A citizen's SMS reply (1/2/3), as SNS two-way SMS delivers it",
+    audience=PUBLIC,
+    body=s.InboundSmsIn,
+    response=s.InboundSmsOut,
+    local_only=True,
+    tags=("local",),
+)
+def local_inbound_sms(ctx):
+    return inbound.handle_reply(ctx.body.from_, ctx.body.text)
+
+
 # --- schedules ------------------------------------------------------------------------
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def sla_sweep(event):
     return run_sweep(get_clock().now())
+
+
+@app.on_sns_message(topic=constants.INBOUND_SMS_TOPIC)
+def notify_inbound_sms(event):
+    """SNS two-way SMS: the reply's originationNumber and messageBody arrive as JSON."""
+    import json
+
+    reply = json.loads(event.message)
+    return inbound.handle_reply(reply.get("originationNumber", ""), reply.get("messageBody", ""))

@@ -121,3 +121,16 @@ class SweepOut(BaseModel):
     fired: list[dict]
     summary: dict[str, int]
     published: dict[str, int]
+
+
+class InboundSmsIn(Strict):
+    from_: str = Field(alias="from", min_length=3, max_length=32)
+    text: str = Field(max_length=500)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
+
+
+class InboundSmsOut(BaseModel):
+    outcome: Literal["recorded", "ignored"]
+    reason: str | None = None
+    petition: str | None = None
+    rating: str | None = None

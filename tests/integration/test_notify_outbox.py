@@ -153,3 +153,38 @@ def test_a_crash_between_publish_and_mark_does_not_send_the_sms_twice(api, resto
     assert len(sent) == 1
     pid = re.search(r"编号(\w+)", sent[0]["message"]).group(1)
     assert statuses(api, pid) == ["queued", "unconfirmed"]
+
+
+def close(api, phone: str) -> str:
+    pid = submit(api, phone, "小区电梯停运一周，老人上下楼困难")
+    for action, who, body in [
+        ("dispatch", "dispatcher@210905", {"department": "210905.housing"}),
+        ("accept", "handler@210905.housing", {}),
+        ("resolve", "handler@210905.housing", {"reply": "已联系维保单位修复电梯，并加强巡检。"}),
+        ("review", "reviewer@210905", {"approve": True}),
+    ]:
+        r = api.post(f"/v1/petitions/{pid}/{action}", body, as_=who)
+        assert r.status_code == 200, (action, r.text)
+    return pid
+
+
+def test_closure_sms_asks_for_a_rating_and_the_reply_records_it(api):
+    move_to(api, next_day_at(api, 10))
+    pid = close(api, "13700137006")
+    closure = [m for m in sms_to(api, "+8613700137006") if "回复1满意" in m["message"]]
+    assert len(closure) == 1 and pid in closure[0]["message"]
+    # When the citizen answers "3" (不满意) by SMS
+    r = api.post("/_local/sms/inbound", {"from": "13700137006", "text": " 3 "})
+    assert r.json() == {"outcome": "recorded", "petition": pid, "rating": "dissatisfied"}
+    # Then the petition is reopened (重办) and a second reply finds nothing awaiting a rating
+    p = api.get(f"/v1/petitions/{pid}", as_="supervisor@210905").json()
+    assert p["status"] == "accepted" and p["rating"] == "dissatisfied" and p["stage"]["name"] == "reopen"
+    r = api.post("/_local/sms/inbound", {"from": "13700137006", "text": "1"})
+    assert r.json()["outcome"] == "ignored"
+
+
+@pytest.mark.parametrize("sender, text", [("13700137007", "好的谢谢"), ("10086", "1"), ("13700137099", "2")])
+def test_other_replies_are_ignored_with_a_reason(api, sender, text):
+    r = api.post("/_local/sms/inbound", {"from": sender, "text": text})
+    assert r.status_code == 200
+    assert r.json()["outcome"] == "ignored" and r.json()["reason"]
