@@ -20,8 +20,9 @@ from chalicelib.local import controls
 from chalicelib.notify import inbound
 from chalicelib.petitions import schemas as ps
 from chalicelib.petitions import service as petitions
+from chalicelib.petitions.env import current_env
 from chalicelib.petitions.machine import RULES
-from chalicelib.sla import violations
+from chalicelib.sla import calendars, violations
 from chalicelib.sla.sweep import run_sweep
 
 app = Chalice(app_name=constants.APP_NAME)
@@ -198,6 +199,19 @@ for _action, _body in ps.ACTION_BODIES.items():
 )
 def sla_violations(ctx):
     return violations.list_violations(ctx.identity, ctx.query, directory())
+
+
+@api.route(
+    "/v1/admin/calendar",
+    "POST",
+    summary="Load a year's State Council holiday notice; recompute deadlines",
+    audience=Audience(roles=("admin",)),
+    body=s.CalendarNoticeIn,
+    response=s.CalendarLoaded,
+    tags=("admin",),
+)
+def sla_load_calendar(ctx):
+    return calendars.load_notice(calendars.parse_notice(ctx.body.model_dump()), current_env)
 
 
 # --- local controls (stage local only) ------------------------------------------------

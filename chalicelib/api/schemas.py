@@ -134,3 +134,21 @@ class InboundSmsOut(BaseModel):
     reason: str | None = None
     petition: str | None = None
     rating: str | None = None
+
+
+class CalendarNoticeIn(BaseModel):
+    """A State Council holiday notice: days off and make-up working days of one year."""
+
+    model_config = ConfigDict(extra="forbid")
+    year: int = Field(ge=2000, le=2100)
+    source: str = Field(min_length=1, max_length=200)
+    holidays: dict[str, str] = Field(max_length=60)
+    workdays: dict[str, str] = Field(default_factory=dict, max_length=20)
+
+
+class CalendarLoaded(BaseModel):
+    year: int
+    source: str
+    holidays: int
+    workdays: int
+    recomputed: list[str]

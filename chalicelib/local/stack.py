@@ -132,10 +132,12 @@ def reset_process_state(clock_start: datetime | None) -> None:
     from chalicelib.directory.store import clear_cache
     from chalicelib.local import journal
     from chalicelib.settings import reset_settings
+    from chalicelib.sla import calendars
 
     reset_settings()
     aws.reset_clients()
     clear_cache()
+    calendars.clear_cache()
     journal.clear()
     journal.install()
     set_clock(MovableClock(clock_start))

@@ -56,6 +56,11 @@ def start(
     return _due(calendar, clock)
 
 
+def recompute(calendar: WorkingCalendar, clock: StageClock) -> StageClock:
+    """The same stage under another calendar (a newly loaded year's notice)."""
+    return _due(calendar, clock) if clock.running else clock
+
+
 def pause(calendar: WorkingCalendar, clock: StageClock, now: datetime) -> StageClock:
     if not clock.running:
         return clock

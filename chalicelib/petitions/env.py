@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalicelib.clock import get_clock
 from chalicelib.directory.store import get_directory
 from chalicelib.petitions.domain import Env
-from chalicelib.sla.calendar import WorkingCalendar
+from chalicelib.sla.calendars import current_calendar
 from chalicelib.sla.policy import Policy
 
 
@@ -14,5 +14,5 @@ def current_env() -> Env:
         now=get_clock().now(),
         directory=get_directory(),
         policy=Policy.bundled(),
-        calendar=WorkingCalendar.bundled(),
+        calendar=current_calendar(),
     )

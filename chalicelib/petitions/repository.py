@@ -205,6 +205,12 @@ def _timer_item(p: Petition, env) -> TimerItem:
     return item
 
 
+def refresh_timer(p: Petition, env) -> None:
+    """Rewrites a timer that came due with nothing to fire (its deadline moved later)."""
+    db.bound()
+    _timer_item(p, env).save()
+
+
 def timer_shard(petition_id: str) -> int:
     import zlib
 

@@ -51,7 +51,15 @@ def run_sweep(now: datetime, *, crash_after: int | None = None) -> dict:
     """Runs once at ``now``; returns what fired. ``crash_after`` (tests only) dies after that many commits."""
     db.bound()
     env = _env(now)
-    stats = {"due": 0, "fired": 0, "skipped": 0, "lost_race": 0, "index_items_read": 0, "petitions_read": 0}
+    stats = {
+        "due": 0,
+        "fired": 0,
+        "skipped": 0,
+        "lost_race": 0,
+        "index_items_read": 0,
+        "petitions_read": 0,
+        "provisional": 0,
+    }
     fired: list[dict] = []
     for timer in due_timers(now, stats):
         stats["due"] += 1
@@ -59,8 +67,15 @@ def run_sweep(now: datetime, *, crash_after: int | None = None) -> dict:
         stats["petitions_read"] += 1
         outcome = fire_due(petition, env) if petition else None
         if outcome is None:
-            stats["skipped"] += 1  # already fired (a concurrent sweep) or the stage moved on
+            stats["skipped"] += 1  # already fired (a concurrent sweep), or the deadline moved later
+            if petition is not None:
+                repository.refresh_timer(petition, env)  # so it is not read again before it is due
             continue
+        if petition.stage is not None and petition.stage.provisional:
+            stats["provisional"] += 1
+            log.warning(
+                "provisional deadline: no State Council notice for its year", extra={"petition": petition.id}
+            )
         try:
             repository.commit(outcome, env)
         except Conflict:
