@@ -4,12 +4,13 @@ Each view parses (through the Router), calls one chalicelib function, returns.
 Function names become Lambda names for schedules: name them by purpose.
 """
 
-from chalice import Chalice, Rate
+from chalice import Chalice, Cron, Rate
 
 from chalicelib import constants
 from chalicelib.api import schemas as s
 from chalicelib.api.http import Audience, Router, idempotency_key, json_response, source_ip
 from chalicelib.api.openapi import build_openapi
+from chalicelib.audit import export
 from chalicelib.auth import OPERATOR_ROLES
 from chalicelib.clock import get_clock
 from chalicelib.context import directory, identify_request, is_local
@@ -24,6 +25,7 @@ from chalicelib.petitions.env import current_env
 from chalicelib.petitions.machine import RULES
 from chalicelib.sla import calendars, violations
 from chalicelib.sla.sweep import run_sweep
+from chalicelib.stats import service as stats
 
 app = Chalice(app_name=constants.APP_NAME)
 api = Router(app, identify_request, is_local)
@@ -202,6 +204,31 @@ def sla_violations(ctx):
 
 
 @api.route(
+    "/v1/stats",
+    summary="The three rates and friends over a window, in the caller's scope",
+    audience=Audience(roles=OPERATOR_ROLES),
+    query=ps.StatsQuery,
+    response=ps.StatsOut,
+    errors=(404,),
+    tags=("figures",),
+)
+def stats_figures(ctx):
+    return stats.stats(ctx.identity, ctx.query)
+
+
+@api.route(
+    "/v1/exports",
+    "POST",
+    summary="Export petitions, events, notifications and violations as Parquet now",
+    audience=Audience(roles=("auditor", "admin")),
+    response=s.ExportOut,
+    tags=("audit",),
+)
+def audit_export(ctx):
+    return export.run_export(get_clock().now())
+
+
+@api.route(
     "/v1/admin/calendar",
     "POST",
     summary="Load a year's State Council holiday notice; recompute deadlines",
@@ -300,6 +327,11 @@ def local_inbound_sms(ctx):
 
 
 # --- schedules ------------------------------------------------------------------------
+
+
+@app.schedule(Cron(30, 16, "*", "*", "?", "*"))  # 00:30 Asia/Shanghai: yesterday complete
+def audit_daily_export(event):
+    return export.run_export(get_clock().now())
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))

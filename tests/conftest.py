@@ -50,10 +50,10 @@ class Api:
 
 
 @pytest.fixture(scope="session")
-def stack():
+def stack(tmp_path_factory):
     from chalicelib.local.stack import LocalStack
 
-    s = LocalStack(port=0, sweep_interval=0).start()
+    s = LocalStack(port=0, sweep_interval=0, export_dir=tmp_path_factory.mktemp("exports")).start()
     yield s
     s.stop()
 

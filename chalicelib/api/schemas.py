@@ -152,3 +152,9 @@ class CalendarLoaded(BaseModel):
     holidays: int
     workdays: int
     recomputed: list[str]
+
+
+class ExportOut(BaseModel):
+    location: str
+    dt: str
+    tables: dict[str, int]

@@ -199,6 +199,9 @@ def apply(p: Petition, action: str, identity, payload: dict, env: Env) -> Outcom
     to, event_type, clock_effect = rule.outcomes[outcome_key]
     changes: dict[str, Any] = dict(extra.pop("changes", {}))
     events: list[dict] = [_event(event_type, env, identity, **extra.pop("event", {}))]
+    if action in STAGE_COMPLETING and p.stage is not None:
+        # The figures (§6) are computed from events: say which stage this ends and whether in time.
+        events[0].update(_completion(p.stage, env))
     events += extra.pop("more_events", [])
     notifications: list[dict] = extra.pop("notifications", [])
     stage = _clock(clock_effect, p, env, changes)
@@ -210,6 +213,14 @@ def apply(p: Petition, action: str, identity, payload: dict, env: Env) -> Outcom
         **changes,
     )
     return Outcome(nxt, events, notifications, violations=extra.pop("violations", []))
+
+
+STAGE_COMPLETING = ("dispatch", "accept", "resolve")
+
+
+def _completion(stage: StageClock, env: Env) -> dict:
+    left = stage_clock.remaining(env.calendar, stage, env.now)
+    return {"stage": stage.name, "stage_due_at": stage.due_at, "on_time": left >= 0}
 
 
 def _clock(effect: str, p: Petition, env: Env, changes: dict) -> StageClock | None:

@@ -225,3 +225,39 @@ class ViolationOut(BaseModel):
 
 class ViolationPage(BaseModel):
     items: list[ViolationOut]
+
+
+class StatsQuery(Strict):
+    model_config = {"extra": "forbid", "strict": False, "populate_by_name": True}
+    district: Annotated[str, Field(pattern=r"^\d{6}$")] | None = None
+    department: DepartmentCode | None = None
+    from_: str | None = Field(default=None, alias="from", pattern=r"^\d{4}-\d{2}-\d{2}$")
+    to: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+
+
+class Rate(BaseModel):
+    value: float | None
+    numerator: int
+    denominator: int
+
+
+class Figures(BaseModel):
+    received: int
+    closed: int
+    overdue_open: int
+    on_time_dispatch_rate: Rate
+    on_time_accept_rate: Rate
+    on_time_resolve_rate: Rate
+    resolution_rate: Rate
+    satisfaction_rate: Rate
+    return_rate: Rate
+    reopen_rate: Rate
+    mean_working_days_to_close: float | None
+
+
+class StatsOut(BaseModel):
+    from_: str = Field(alias="from")
+    to: str
+    total: Figures
+    by_district: dict[str, Figures]
+    by_department: dict[str, Figures]

@@ -1,0 +1,67 @@
+"""Auditor's command line.
+
+python -m chalicelib.audit query "SELECT …" [--dir var/exports]   DuckDB over the local export folder
+python -m chalicelib.audit verify [--dir var/exports]            recompute every petition's hash chain
+python -m chalicelib.audit export                                export now, with the environment's
+                                                                 settings (tables, bucket or folder)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_DIR = ROOT / "var" / "exports"
+TABLES = ("petitions", "events", "notifications", "violations")
+
+
+def connect(folder: Path):
+    import duckdb
+
+    con = duckdb.connect()
+    for name in TABLES:
+        glob = folder / name / "*" / "*.parquet"
+        if list(folder.glob(f"{name}/*/*.parquet")):
+            con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{glob}', hive_partitioning=true)")
+    return con
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m chalicelib.audit",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    q = sub.add_parser("query")
+    q.add_argument("sql")
+    q.add_argument("--dir", type=Path, default=DEFAULT_DIR)
+    v = sub.add_parser("verify")
+    v.add_argument("--dir", type=Path, default=DEFAULT_DIR)
+    sub.add_parser("export")
+    args = parser.parse_args(argv)
+    if args.command == "query":
+        connect(args.dir).sql(args.sql).show(max_rows=200, max_width=200)
+        return 0
+    if args.command == "verify":
+        from chalicelib.audit.verify import load_events, verify_export
+
+        chains = load_events(args.dir)
+        breaks = verify_export(args.dir)
+        for petition_id, problems in breaks.items():
+            for problem in problems:
+                print(f"{petition_id} {problem}")
+        print(f"{len(chains)} chains, {sum(len(e) for e in chains.values())} events, {len(breaks)} broken")
+        return 1 if breaks else 0
+    from chalicelib.audit.export import print_progress, run_export
+    from chalicelib.clock import get_clock
+
+    result = run_export(get_clock().now(), progress=print_progress)
+    print(result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

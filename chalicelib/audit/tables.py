@@ -1,0 +1,144 @@
+"""The exported tables: their columns (DuckDB / Parquet / Athena types) and how a row is made.
+
+Personal data is pseudonymised: the phone becomes its keyed hash (HMAC-SHA256 under the
+deployment's phone key, the same value the platform uses for look-ups), names are not
+exported, free text is kept (auditors need it).
+"""
+
+from __future__ import annotations
+
+import json
+
+from chalicelib.clock import parse_instant
+
+TABLES: dict[str, dict[str, str]] = {
+    "petitions": {
+        "id": "VARCHAR",
+        "channel": "VARCHAR",
+        "district": "VARCHAR",
+        "department": "VARCHAR",
+        "first_owner": "VARCHAR",
+        "category": "VARCHAR",
+        "priority": "VARCHAR",
+        "status": "VARCHAR",
+        "anonymous": "BOOLEAN",
+        "phone_pseudonym": "VARCHAR",
+        "title": "VARCHAR",
+        "content": "VARCHAR",
+        "reply": "VARCHAR",
+        "rating": "VARCHAR",
+        "returns": "INTEGER",
+        "reopens": "INTEGER",
+        "escalation_level": "VARCHAR",
+        "merged_into": "VARCHAR",
+        "stage": "VARCHAR",
+        "stage_due_at": "TIMESTAMP",
+        "created_at": "TIMESTAMP",
+        "updated_at": "TIMESTAMP",
+    },
+    "events": {
+        "petition_id": "VARCHAR",
+        "seq": "INTEGER",
+        "type": "VARCHAR",
+        "at": "TIMESTAMP",
+        "at_text": "VARCHAR",
+        "actor": "VARCHAR",
+        "data": "VARCHAR",
+        "prev_hash": "VARCHAR",
+        "hash": "VARCHAR",
+    },
+    "notifications": {
+        "id": "VARCHAR",
+        "petition_id": "VARCHAR",
+        "kind": "VARCHAR",
+        "channel": "VARCHAR",
+        "status": "VARCHAR",
+        "attempts": "INTEGER",
+        "created_at": "TIMESTAMP",
+    },
+    "violations": {
+        "unit": "VARCHAR",
+        "district": "VARCHAR",
+        "kind": "VARCHAR",
+        "petition_id": "VARCHAR",
+        "stage": "VARCHAR",
+        "reason": "VARCHAR",
+        "at": "TIMESTAMP",
+    },
+}
+
+
+def utc(text: str | None) -> str | None:
+    """ISO instant → naive UTC 'YYYY-MM-DD HH:MM:SS' (Parquet/Athena `timestamp`)."""
+    if not text:
+        return None
+    from datetime import UTC
+
+    return parse_instant(text).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def petition_row(item) -> dict:
+    d = item.doc
+    stage = d.get("stage") or {}
+    return {
+        "id": item.id,
+        "channel": d["channel"],
+        "district": d["district"],
+        "department": d.get("department"),
+        "first_owner": d.get("first_owner"),
+        "category": d.get("category"),
+        "priority": d.get("priority"),
+        "status": d["status"],
+        "anonymous": bool(d.get("anonymous")),
+        "phone_pseudonym": (d.get("contact") or {}).get("phone_hash"),
+        "title": d.get("title"),
+        "content": d["content"],
+        "reply": d.get("reply"),
+        "rating": d.get("rating"),
+        "returns": d.get("returns", 0),
+        "reopens": d.get("reopens", 0),
+        "escalation_level": d.get("escalation_level"),
+        "merged_into": d.get("merged_into"),
+        "stage": stage.get("name"),
+        "stage_due_at": utc(stage.get("due_at")),
+        "created_at": utc(d["created_at"]),
+        "updated_at": utc(d.get("updated_at")),
+    }
+
+
+def event_row(item) -> dict:
+    return {
+        "petition_id": item.petition_id,
+        "seq": int(item.seq),
+        "type": item.type,
+        "at": utc(item.at),
+        "at_text": item.at,
+        "actor": item.actor,
+        "data": json.dumps(item.data or {}, ensure_ascii=False, sort_keys=True, separators=(",", ":")),
+        "prev_hash": item.prev_hash,
+        "hash": item.hash,
+    }
+
+
+def notification_row(item) -> dict:
+    return {
+        "id": item.id,
+        "petition_id": item.petition_id,
+        "kind": item.kind,
+        "channel": item.channel,
+        "status": item.status,
+        "attempts": int(item.attempts or 0),
+        "created_at": utc(item.created_at),
+    }
+
+
+def violation_row(item) -> dict:
+    return {
+        "unit": item.unit,
+        "district": item.district,
+        "kind": item.kind,
+        "petition_id": item.petition_id,
+        "stage": item.stage,
+        "reason": (item.detail or {}).get("reason"),
+        "at": utc(item.at),
+    }

@@ -1,0 +1,64 @@
+"""Recompute every petition's hash chain from an export and name each break.
+
+An edited event fails its own link; a removed one leaves a gap in ``seq`` and breaks
+the next link; reordered ones break the links where the order changed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from chalicelib.petitions import chain
+
+
+def load_events(root: Path) -> dict[str, list[dict]]:
+    import duckdb
+
+    glob = str(root / "events" / "*" / "*.parquet")
+    rows = duckdb.sql(
+        f"SELECT petition_id, seq, type, at_text, actor, data, prev_hash, hash "
+        f"FROM read_parquet('{glob}', hive_partitioning=true) "
+        f"WHERE dt = (SELECT max(dt) FROM read_parquet('{glob}', hive_partitioning=true)) "
+        f"ORDER BY petition_id, seq"
+    ).fetchall()
+    out: dict[str, list[dict]] = {}
+    for petition_id, seq, type_, at, actor, data, prev_hash, hash_ in rows:
+        out.setdefault(petition_id, []).append(
+            {
+                "seq": seq,
+                "type": type_,
+                "at": at,
+                "actor": actor,
+                **json.loads(data or "{}"),
+                "prev_hash": prev_hash,
+                "hash": hash_,
+            }
+        )
+    return out
+
+
+def verify_chain(events: list[dict]) -> list[str]:
+    """The breaks of one petition's chain, read in seq order."""
+    problems, prev = [], chain.GENESIS
+    expected = 1
+    for e in events:
+        seq = e.get("seq")
+        if seq != expected:
+            problems.append(f"seq {seq}: expected seq {expected} (an event removed or reordered)")
+        if e.get("prev_hash") != prev:
+            problems.append(f"seq {seq}: does not link to the event before it")
+        if e.get("hash") != chain.link(e.get("prev_hash", ""), e):
+            problems.append(f"seq {seq}: content does not match its hash (edited)")
+        prev = e.get("hash", "")
+        expected = (seq or expected) + 1
+    return problems
+
+
+def verify_export(root: Path) -> dict[str, list[str]]:
+    breaks = {}
+    for petition_id, events in sorted(load_events(root).items()):
+        problems = verify_chain(events)
+        if problems:
+            breaks[petition_id] = problems
+    return breaks
