@@ -6,7 +6,7 @@ PORT   ?= 8000
 STAGE  ?= prod
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: run test unit integration e2e bench package deploy lint fmt clean
+.PHONY: run test unit integration e2e bench package deploy lint fmt clean audit-query audit-verify
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,12 @@ deploy: package ## put the same code on AWS (needs AWS credentials and an S3 buc
 	  --s3-bucket $${FZT_ARTIFACT_BUCKET:?set FZT_ARTIFACT_BUCKET} --output-template-file build/package/packaged.yaml
 	aws cloudformation deploy --template-file build/package/packaged.yaml --stack-name fzt-$(STAGE) \
 	  --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --parameter-overrides Stage=$(STAGE)
+
+audit-query: $(VENV)/.installed ## DuckDB over the local export folder: make audit-query SQL="SELECT …"
+	$(PY) -m chalicelib.audit query "$(SQL)"
+
+audit-verify: $(VENV)/.installed ## recompute every petition's hash chain from the local export
+	$(PY) -m chalicelib.audit verify
 
 clean:
 	rm -rf build var .pytest_cache

@@ -1,5 +1,6 @@
 """The exported tables: their columns (DuckDB / Parquet / Athena types) and how a row is made.
 
+Instants are UTC ``timestamp`` columns (``occurred_at``: ``at`` is reserved in DuckDB's SQL).
 Personal data is pseudonymised: the phone becomes its keyed hash (HMAC-SHA256 under the
 deployment's phone key, the same value the platform uses for look-ups), names are not
 exported, free text is kept (auditors need it).
@@ -40,7 +41,7 @@ TABLES: dict[str, dict[str, str]] = {
         "petition_id": "VARCHAR",
         "seq": "INTEGER",
         "type": "VARCHAR",
-        "at": "TIMESTAMP",
+        "occurred_at": "TIMESTAMP",
         "at_text": "VARCHAR",
         "actor": "VARCHAR",
         "data": "VARCHAR",
@@ -63,7 +64,7 @@ TABLES: dict[str, dict[str, str]] = {
         "petition_id": "VARCHAR",
         "stage": "VARCHAR",
         "reason": "VARCHAR",
-        "at": "TIMESTAMP",
+        "occurred_at": "TIMESTAMP",
     },
 }
 
@@ -111,7 +112,7 @@ def event_row(item) -> dict:
         "petition_id": item.petition_id,
         "seq": int(item.seq),
         "type": item.type,
-        "at": utc(item.at),
+        "occurred_at": utc(item.at),
         "at_text": item.at,
         "actor": item.actor,
         "data": json.dumps(item.data or {}, ensure_ascii=False, sort_keys=True, separators=(",", ":")),
@@ -140,5 +141,5 @@ def violation_row(item) -> dict:
         "petition_id": item.petition_id,
         "stage": item.stage,
         "reason": (item.detail or {}).get("reason"),
-        "at": utc(item.at),
+        "occurred_at": utc(item.at),
     }
