@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from chalicelib import observability
 from chalicelib.auth import identify
 from chalicelib.clock import get_clock
 from chalicelib.directory.store import get_directory
@@ -18,6 +19,7 @@ def is_local() -> bool:
 
 def identify_request(request):
     settings = get_settings()
+    observability.setup(settings)
     headers = request.headers
     if headers.get("x-api-key") is None and headers.get("authorization") is None:
         return None

@@ -131,9 +131,11 @@ def reset_process_state(clock_start: datetime | None) -> None:
     from chalicelib.clock import MovableClock, set_clock
     from chalicelib.directory.store import clear_cache
     from chalicelib.local import journal
+    from chalicelib.observability import install_masking
     from chalicelib.settings import reset_settings
     from chalicelib.sla import calendars
 
+    install_masking()
     reset_settings()
     aws.reset_clients()
     clear_cache()

@@ -17,9 +17,12 @@ from datetime import datetime
 from chalicelib import db
 from chalicelib.clock import iso
 from chalicelib.errors import Conflict
+from chalicelib.observability import metric
+from chalicelib.observability import setup as setup_observability
 from chalicelib.petitions import repository
 from chalicelib.petitions.domain import Env
 from chalicelib.petitions.models import TimerItem
+from chalicelib.settings import get_settings
 from chalicelib.sla.ladder import fire_due
 
 log = logging.getLogger("fzt.sla")
@@ -50,6 +53,7 @@ def due_timers(now: datetime, stats: dict):
 def run_sweep(now: datetime, *, crash_after: int | None = None) -> dict:
     """Runs once at ``now``; returns what fired. ``crash_after`` (tests only) dies after that many commits."""
     db.bound()
+    setup_observability(get_settings())
     env = _env(now)
     stats = {
         "due": 0,
@@ -99,6 +103,9 @@ def run_sweep(now: datetime, *, crash_after: int | None = None) -> dict:
     from chalicelib.notify.publisher import drain
 
     published = drain(env)
+    settings = get_settings()
+    for name in ("fired", "lost_race", "provisional"):
+        metric(f"Sweep{name.title().replace('_', '')}", stats[name], settings)
     log.info("sweep done", extra=stats)
     return {
         "now": iso(now),

@@ -55,3 +55,32 @@ def test_token_signed_with_another_secret_or_expired_is_refused():
         verify_local_token(token, "other", START)
     with pytest.raises(Unauthenticated):
         verify_local_token(token, "secret", START + timedelta(days=2))
+
+
+@pytest.mark.parametrize(
+    "raw, masked",
+    [
+        ("sms to 13800138000 failed", "sms to 138****8000 failed"),
+        ("to=+8613800138000", "to=138****8000"),
+        ("hash 0a13800138000ff stays", "hash 0a13800138000ff stays"),
+    ],
+)
+def test_log_records_never_carry_a_phone_in_clear(raw, masked):
+    import logging
+
+    from chalicelib.observability import MaskPhones
+
+    record = logging.LogRecord("fzt.test", logging.INFO, __file__, 1, raw, (), None)
+    MaskPhones().filter(record)
+    assert record.getMessage() == masked
+
+
+def test_any_logger_masks_phones_once_masking_is_installed(caplog):
+    import logging
+
+    from chalicelib.observability import install_masking
+
+    install_masking()
+    with caplog.at_level(logging.DEBUG, logger="botocore.test"):
+        logging.getLogger("botocore.test").debug("Publish PhoneNumber=%s", "+8613900139000")
+    assert "139****9000" in caplog.text and "13900139000" not in caplog.text
