@@ -23,12 +23,16 @@ def identify_request(request):
     headers = request.headers
     if headers.get("x-api-key") is None and headers.get("authorization") is None:
         return None
-    claims = ((request.context or {}).get("authorizer") or {}).get("claims")
+    oidc = None
+    if not settings.is_local and headers.get("authorization") is not None:
+        from chalicelib.auth.oidc import verifier
+
+        oidc = verifier(settings)
     return identify(
         headers,
         get_directory(),
         stage=settings.stage,
         secret=settings.token_secret,
         now=get_clock().now(),
-        claims=claims,
+        oidc=oidc,
     )

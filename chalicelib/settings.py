@@ -38,6 +38,11 @@ class Settings(BaseModel):
     # Seals phone numbers and names at rest (AES-GCM); in AWS it comes from SSM SecureString.
     data_key: str = Field(default="local-only-data-key", repr=False)
     sms_sender_id: str = "FZT12345"
+    # Operators on AWS stages: an OIDC provider (Cognito, or the city's own in aws-cn).
+    oidc_issuer: str = ""
+    oidc_audience: str = ""
+    oidc_jwks_url: str = ""
+    oidc_username_claim: str = "cognito:username"
     clock_start: str | None = None
     directory_path: str | None = None
     log_level: str = "INFO"
@@ -69,6 +74,10 @@ _ENV = {
     "phone_key": "FZT_PHONE_KEY",
     "data_key": "FZT_DATA_KEY",
     "sms_sender_id": "FZT_SMS_SENDER_ID",
+    "oidc_issuer": "FZT_OIDC_ISSUER",
+    "oidc_audience": "FZT_OIDC_AUDIENCE",
+    "oidc_jwks_url": "FZT_OIDC_JWKS_URL",
+    "oidc_username_claim": "FZT_OIDC_USERNAME_CLAIM",
     "clock_start": "FZT_CLOCK_START",
     "directory_path": "FZT_DIRECTORY_PATH",
     "log_level": "FZT_LOG_LEVEL",

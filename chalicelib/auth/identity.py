@@ -1,8 +1,9 @@
 """Identities of callers: channels (API keys) and operators (bearer tokens).
 
 Local stage: operators carry HMAC-signed tokens issued by ``POST /_local/token``.
-AWS stages: operators carry Cognito user-pool ID tokens; the user name and the
-``custom:fzt_role`` / ``custom:fzt_scope`` claims name the directory user.
+AWS stages: operators carry OIDC ID tokens (Cognito, or the city's provider in aws-cn),
+verified in auth/oidc.py; the user name claim names the directory user, whose role and
+scope come from the directory (never from the token).
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ def verify_local_token(token: str, secret: str, now: datetime) -> str:
     return sub
 
 
-def identify(headers, directory, *, stage: str, secret: str, now: datetime, claims: dict | None = None):
+def identify(headers, directory, *, stage: str, secret: str, now: datetime, oidc=None):
     """Resolve the caller from request headers; ``None`` when no credentials were sent.
 
     Raises Unauthenticated for credentials that are present but wrong.
@@ -92,10 +93,9 @@ def identify(headers, directory, *, stage: str, secret: str, now: datetime, clai
     if stage == "local":
         username = verify_local_token(token.strip(), secret, now)
     else:
-        # API Gateway's Cognito authorizer has verified the token; its claims arrive in the context.
-        username = (claims or {}).get("cognito:username")
-        if not username:
-            raise Unauthenticated("operator token not verified by the user pool")
+        if oidc is None:
+            raise Unauthenticated("operator sign-in is not configured on this stage")
+        username = oidc.username(token.strip(), now)
     user = directory.user(username)
     if user is None:
         raise Unauthenticated("unknown operator", field="Authorization")

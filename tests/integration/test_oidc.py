@@ -1,0 +1,104 @@
+"""Operators on AWS stages: Cognito ID tokens verified in the app (moto's user pool issues real RS256 JWTs).
+
+moto offers Cognito in us-east-1 only, like AWS (no Cognito in the China regions, where the
+same verifier takes the city's OIDC provider)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import boto3
+import pytest
+from chalice.test import Client
+
+from chalicelib.auth.oidc import OidcVerifier
+from chalicelib.errors import Unauthenticated
+
+
+@pytest.fixture(scope="module")
+def pool(stack):
+    c = boto3.client("cognito-idp", region_name="us-east-1")
+    pool_id = c.create_user_pool(PoolName="fzt-operators")["UserPool"]["Id"]
+    client_id = c.create_user_pool_client(
+        UserPoolId=pool_id, ClientName="console", ExplicitAuthFlows=["ADMIN_NO_SRP_AUTH"]
+    )["UserPoolClient"]["ClientId"]
+
+    def token(username: str) -> str:
+        c.admin_create_user(
+            UserPoolId=pool_id, Username=username, TemporaryPassword="Tmp-pass1!", MessageAction="SUPPRESS"
+        )
+        c.admin_set_user_password(
+            UserPoolId=pool_id, Username=username, Password="Real-pass1!", Permanent=True
+        )
+        r = c.admin_initiate_auth(
+            UserPoolId=pool_id,
+            ClientId=client_id,
+            AuthFlow="ADMIN_NO_SRP_AUTH",
+            AuthParameters={"USERNAME": username, "PASSWORD": "Real-pass1!"},
+        )
+        return r["AuthenticationResult"]["IdToken"]
+
+    issuer = f"https://cognito-idp.us-east-1.amazonaws.com/{pool_id}"
+    return {
+        "issuer": issuer,
+        "client": client_id,
+        "jwks": f"{stack.moto_url}/{pool_id}/.well-known/jwks.json",
+        "token": token,
+    }
+
+
+def verifier(pool, audience=None) -> OidcVerifier:
+    return OidcVerifier(pool["issuer"], audience or pool["client"], jwks_url=pool["jwks"])
+
+
+def test_a_pool_token_names_the_operator(pool):
+    token = pool["token"]("dispatcher@210902")
+    assert verifier(pool).username(token, datetime.now(UTC)) == "dispatcher@210902"
+
+
+def test_wrong_audience_expired_or_tampered_tokens_are_refused(pool):
+    token = pool["token"]("reviewer@210902")
+    with pytest.raises(Unauthenticated):
+        verifier(pool, audience="another-client").username(token, datetime.now(UTC))
+    with pytest.raises(Unauthenticated):
+        verifier(pool).username(token, datetime.now(UTC) + timedelta(hours=2))
+    head, body, sig = token.split(".")
+    with pytest.raises(Unauthenticated):
+        verifier(pool).username(f"{head}.{body}x.{sig}", datetime.now(UTC))
+
+
+@pytest.fixture
+def prod_stage(pool, monkeypatch):
+    from chalicelib.clock import SystemClock, get_clock, set_clock
+    from chalicelib.settings import reset_settings
+
+    for k, v in {
+        "FZT_STAGE": "prod",
+        "FZT_OIDC_ISSUER": pool["issuer"],
+        "FZT_OIDC_AUDIENCE": pool["client"],
+        "FZT_OIDC_JWKS_URL": pool["jwks"],
+    }.items():
+        monkeypatch.setenv(k, v)
+    reset_settings()
+    local_clock = get_clock()
+    set_clock(SystemClock())
+    yield
+    monkeypatch.undo()
+    reset_settings()
+    set_clock(local_clock)
+
+
+def test_the_app_accepts_pool_tokens_and_refuses_local_ones_on_prod(pool, prod_stage):
+    from chalicelib.auth.identity import issue_local_token
+    from chalicelib.local.stack import load_app
+    from chalicelib.settings import get_settings
+
+    token = pool["token"]("supervisor@210902")
+    local_token = issue_local_token("supervisor@210902", get_settings().token_secret, datetime.now(UTC))
+    with Client(load_app()) as client:
+        ok = client.http.get("/v1/petitions", headers={"Authorization": f"Bearer {token}"})
+        refused = client.http.get("/v1/petitions", headers={"Authorization": f"Bearer {local_token}"})
+    assert ok.status_code == 200, ok.body
+    assert refused.status_code == 401
+    assert json.loads(refused.body)["error"]["code"] == "unauthenticated"
