@@ -84,13 +84,30 @@ _ENV = {
 }
 
 
+LOCAL_ONLY_SECRETS = ("token_secret", "phone_key", "data_key")
+
+
+class InsecureSettings(RuntimeError):
+    pass
+
+
 def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     values: dict[str, str] = {k: env[v] for k, v in _ENV.items() if env.get(v)}
     region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
     if region:
         values["region"] = region
-    return Settings(**values)
+    settings = Settings(**values)
+    if not settings.is_local:
+        defaults = [
+            _ENV[name]
+            for name in ("phone_key", "data_key")
+            if getattr(settings, name) == Settings.model_fields[name].default
+        ]
+        if defaults:
+            # Personal data sealed or hashed with a published key is not protected: refuse to run.
+            raise InsecureSettings(f"set {', '.join(defaults)} on stage {settings.stage}")
+    return settings
 
 
 @lru_cache(maxsize=1)

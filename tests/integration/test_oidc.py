@@ -78,6 +78,8 @@ def prod_stage(pool, monkeypatch):
         "FZT_OIDC_ISSUER": pool["issuer"],
         "FZT_OIDC_AUDIENCE": pool["client"],
         "FZT_OIDC_JWKS_URL": pool["jwks"],
+        "FZT_DATA_KEY": "test-data-key",
+        "FZT_PHONE_KEY": "test-phone-key",
     }.items():
         monkeypatch.setenv(k, v)
     reset_settings()

@@ -19,6 +19,8 @@ def dev_stage(stack, monkeypatch):
     from chalicelib.settings import reset_settings
 
     monkeypatch.setenv("FZT_STAGE", "dev")
+    monkeypatch.setenv("FZT_DATA_KEY", "test-data-key")
+    monkeypatch.setenv("FZT_PHONE_KEY", "test-phone-key")
     reset_settings()
     yield
     monkeypatch.undo()

@@ -84,3 +84,12 @@ def test_any_logger_masks_phones_once_masking_is_installed(caplog):
     with caplog.at_level(logging.DEBUG, logger="botocore.test"):
         logging.getLogger("botocore.test").debug("Publish PhoneNumber=%s", "+8613900139000")
     assert "139****9000" in caplog.text and "13900139000" not in caplog.text
+
+
+def test_dev_and_prod_refuse_the_published_local_keys():
+    from chalicelib.settings import InsecureSettings, settings_from_env
+
+    with pytest.raises(InsecureSettings, match="FZT_PHONE_KEY"):
+        settings_from_env({"FZT_STAGE": "prod", "FZT_DATA_KEY": "k"})
+    assert settings_from_env({"FZT_STAGE": "prod", "FZT_DATA_KEY": "k", "FZT_PHONE_KEY": "p"}).stage == "prod"
+    assert settings_from_env({}).stage == "local"

@@ -1,0 +1,105 @@
+"""The console's built files: which exist, their content types, cache headers and ETags.
+
+Pure file reading (no chalice): the routes in ``routes.py`` only translate these to responses.
+Only names listed in ``static/`` are served, so a request cannot reach outside it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+STATIC = Path(__file__).resolve().parent / "static"
+INDEX = "index.html"
+ASSET_BASE = "%ASSET_BASE%"
+
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml; charset=utf-8",
+    ".json": "application/json; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+}
+# esbuild names bundles app-<content hash>.js|css: a name never changes meaning, so browsers keep it.
+HASHED = re.compile(r"^app-[A-Z0-9]{6,}\.(?:js|css)$")
+IMMUTABLE = "public, max-age=31536000, immutable"
+REVALIDATE = "no-cache"
+
+# The page loads only its own script and stylesheet and talks only to its own origin (the API).
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+COMMON_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+
+
+@dataclass(frozen=True)
+class Asset:
+    name: str
+    body: str
+    content_type: str
+    cache_control: str
+    etag: str
+
+    def headers(self) -> dict[str, str]:
+        h = {
+            "Content-Type": self.content_type,
+            "Cache-Control": self.cache_control,
+            "ETag": self.etag,
+            **COMMON_HEADERS,
+        }
+        if self.name == INDEX:
+            h["Content-Security-Policy"] = CSP
+            h["X-Frame-Options"] = "DENY"
+        return h
+
+
+def _etag(body: str) -> str:
+    return '"' + hashlib.sha256(body.encode("utf-8")).hexdigest()[:32] + '"'
+
+
+@cache
+def listing() -> frozenset[str]:
+    return frozenset(p.name for p in STATIC.iterdir() if p.is_file()) if STATIC.is_dir() else frozenset()
+
+
+@cache
+def asset(name: str) -> Asset | None:
+    """A built file by its name, or None (unknown names, the index template, dot files)."""
+    if name == INDEX or name not in listing():
+        return None
+    suffix = Path(name).suffix
+    content_type = CONTENT_TYPES.get(suffix)
+    if content_type is None:
+        return None
+    body = (STATIC / name).read_text(encoding="utf-8")
+    cache_control = IMMUTABLE if HASHED.match(name) else REVALIDATE
+    return Asset(name, body, content_type, cache_control, _etag(body))
+
+
+@cache
+def index(slash: bool) -> Asset:
+    """The page. Asset URLs are relative to where it was asked for, so the console works under an
+    API Gateway stage prefix (/api/console/) as on the local stack: from ``…/console/`` they are
+    ``app-….js``; from ``…/console`` (no slash; API Gateway drops it from the route) ``console/app-….js``.
+    """
+    template = (STATIC / INDEX).read_text(encoding="utf-8")
+    body = template.replace(ASSET_BASE, "" if slash else "console/")
+    return Asset(INDEX, body, CONTENT_TYPES[".html"], REVALIDATE, _etag(body))
+
+
+def not_modified(a: Asset, if_none_match: str | None) -> bool:
+    if not if_none_match:
+        return False
+    tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+    return a.etag in tags or "*" in tags
+
+
+def clear_cache() -> None:
+    listing.cache_clear()
+    asset.cache_clear()
+    index.cache_clear()
