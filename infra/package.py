@@ -95,9 +95,31 @@ def policy_statements() -> list[dict]:
     ]
 
 
+# Secrets and sign-in settings arrive as stack parameters (NoEcho for keys), set by the deployment.
+SECRET_PARAMETERS = {
+    "FZT_DATA_KEY": ("DataKey", True, "Seals phones and names at rest (AES-GCM key material)"),
+    "FZT_PHONE_KEY": ("PhoneKey", True, "Keys the phone hash (look-ups, pseudonymised exports)"),
+    "FZT_OIDC_ISSUER": ("OidcIssuer", False, "Operators' OIDC issuer (Cognito pool URL or the city's IdP)"),
+    "FZT_OIDC_AUDIENCE": ("OidcAudience", False, "The console's OIDC client id"),
+}
+
+
+def parameters() -> dict:
+    return {
+        name: {
+            "Type": "String",
+            "NoEcho": secret,
+            "Description": text,
+            **({"MinLength": 16} if secret else {}),
+        }
+        for name, secret, text in SECRET_PARAMETERS.values()
+    }
+
+
 def wiring(chalice_template: dict) -> dict:
     env = {k: {"Ref": v} for k, v in {**TABLES, **TOPICS}.items()}
     env["FZT_EXPORT_BUCKET"] = {"Ref": BUCKET}
+    env.update({k: {"Ref": name} for k, (name, _, _) in SECRET_PARAMETERS.items()})
     resources: dict = {}
     for name, res in chalice_template["Resources"].items():
         if res["Type"] != "AWS::Serverless::Function":
@@ -123,7 +145,11 @@ def build(stage: str, out: Path) -> Path:
     base = load_template()
     with tempfile.TemporaryDirectory() as tmp:
         first = chalice_package(stage, Path(tmp) / "first")
-    merge = {**base, "Resources": {**base["Resources"], **wiring(first)}}
+    merge = {
+        **base,
+        "Parameters": {**base.get("Parameters", {}), **parameters()},
+        "Resources": {**base["Resources"], **wiring(first)},
+    }
     merge.pop("Transform", None)
     if out.exists():
         shutil.rmtree(out)
