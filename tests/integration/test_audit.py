@@ -165,9 +165,13 @@ def test_no_phone_number_in_clear_in_exports_logs_or_operator_payloads(api, scen
 
 
 def test_the_readme_auditor_queries_run_on_the_local_export(scenario):
-    readme = (__import__("pathlib").Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    readme = (__import__("pathlib").Path(__file__).resolve().parents[2] / "README.md").read_text(
+        encoding="utf-8"
+    )
     block = readme.split("```sql", 1)[1].split("```", 1)[0]
-    queries = [q.strip() for q in block.split(";") if q.strip() and not q.strip().startswith("--") or "SELECT" in q]
+    queries = [
+        q.strip() for q in block.split(";") if q.strip() and not q.strip().startswith("--") or "SELECT" in q
+    ]
     queries = [q for q in queries if "SELECT" in q]
     assert len(queries) == 3
     con = connect(__import__("pathlib").Path(scenario["location"]))

@@ -39,8 +39,13 @@ def operations(url: str):
 
 def check_operation(operation, url: str, headers: dict) -> None:
     @given(case=operation.as_strategy())
-    @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
-              database=None)
+    @settings(
+        max_examples=15,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        derandomize=True,
+        database=None,
+    )
     def conforms(case):
         response = case.call(base_url=url, headers={**(case.headers or {}), **headers})
         case.validate_response(response, checks=CHECKS)
