@@ -90,6 +90,29 @@ def first_error(exc: ValidationError, prefix: str = "") -> InvalidInput:
     return InvalidInput(f"{path}: {err['msg']}", field=path)
 
 
+# Chalice answers content types a route does not list in its own shape; the routes list the
+# common ones so that a wrong one reaches parse_body and is refused in the contract's shape.
+ACCEPTED_CONTENT_TYPES = [
+    "application/json",
+    "text/plain",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data",
+    "application/octet-stream",
+    "application/xml",
+    "text/xml",
+]
+
+
+def check_content_type(headers, raw: bytes | None) -> None:
+    declared = (headers.get("content-type") or "application/json").split(";")[0].strip().lower()
+    if raw and declared != "application/json" and not declared.endswith("+json"):
+        raise InvalidInput(
+            f"send JSON (Content-Type: application/json), not {declared}",
+            field="Content-Type",
+            code="unsupported_media_type",
+        )
+
+
 def parse_body(raw: bytes | None, model: type[BaseModel]) -> BaseModel:
     if raw is not None and len(raw) > MAX_BODY_BYTES:
         raise TooLarge(f"body larger than {MAX_BODY_BYTES} bytes", field="body")
@@ -195,6 +218,8 @@ class Router:
                             raise Unauthenticated("credentials required", field="Authorization")
                         raise Forbidden(f"{identity.role} may not call {method} {path}")
                     parsed_query = parse_query(request.query_params, query) if query else None
+                    if body:
+                        check_content_type(request.headers, request.raw_body)
                     parsed_body = parse_body(request.raw_body, body) if body else None
                     result = view(Ctx(identity, parsed_body, parsed_query, params, request.headers, request))
                 except FztError as err:
@@ -209,9 +234,11 @@ class Router:
                 return json_response(result, status)
 
             handler.__name__ = view.__name__
-            kwargs: dict[str, Any] = {"methods": [method], "cors": False}
-            if content_types:
-                kwargs["content_types"] = content_types
+            kwargs: dict[str, Any] = {
+                "methods": [method],
+                "cors": False,
+                "content_types": content_types or ACCEPTED_CONTENT_TYPES,
+            }
             self.app.route(path, **kwargs)(handler)
             return view
 

@@ -78,7 +78,7 @@ class Items(BaseModel, Generic[T]):
 
 
 class DistrictQuery(Strict):
-    district: str | None = Field(default=None, pattern=r"^\d{6}$", description="GB/T 2260 district code")
+    district: str | None = Field(default=None, pattern=r"^[0-9]{6}$", description="GB/T 2260 district code")
 
 
 # --- local controls ----------------------------------------------------------

@@ -23,8 +23,14 @@ def _line(value: str) -> str:
     return _text(value)
 
 
+PHONE_CHARS = re.compile(r"^\+?[0-9][0-9 \-]*$")
+
+
 def parse_mobile(value: str) -> str:
     """A mainland China mobile number, ``+86`` optional; returns E.164 (+8613800138000)."""
+    if not PHONE_CHARS.match(value):
+        # phonenumbers maps letters to keypad digits ("138abcd8000" → 13822238000): refuse them.
+        raise ValueError("only digits, spaces, dashes and a leading +")
     try:
         number = phonenumbers.parse(value, "CN")
     except phonenumbers.NumberParseException as exc:
@@ -62,7 +68,7 @@ class Location(Strict):
 
 class PetitionIn(Strict):
     district: Annotated[
-        str, Field(pattern=r"^\d{6}$", description="GB/T 2260 code of a district or the city")
+        str, Field(pattern=r"^[0-9]{6}$", description="GB/T 2260 code of a district or the city")
     ]
     content: Annotated[Text, Field(min_length=5, max_length=4000, description="5–4000 characters of text")]
     title: Annotated[Line, Field(min_length=1, max_length=100)] | None = None

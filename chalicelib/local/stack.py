@@ -68,6 +68,9 @@ class MotoServer:
         )
         from werkzeug.serving import make_server
 
+        from chalicelib.local.moto_patches import lighten_transactions
+
+        lighten_transactions()
         app = _Serialized(DomainDispatcherApplication(create_backend_app))
         self._server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)

@@ -75,6 +75,7 @@ class Petition:
     reply: str | None = None
     last_hash: str = ""
     last_seq: int = 0
+    timer_key: str = ""  # the timer last written with this petition (repository bookkeeping)
     updated_at: str | None = None
 
     @property

@@ -206,7 +206,10 @@ def _timer_item(p: Petition, env) -> TimerItem:
 
 
 def refresh_timer(p: Petition, env) -> None:
-    """Rewrites a timer that came due with nothing to fire (its deadline moved later)."""
+    """Rewrites a timer that came due with nothing to fire (its deadline moved later).
+
+    Only the timer moves; the petition's ``timer_key`` keeps the old value, so its next
+    commit writes the timer again (never skips a needed write)."""
     db.bound()
     _timer_item(p, env).save()
 
@@ -280,13 +283,21 @@ def commit(
                 o.body = {**o.body, "to_sealed": sealed}
         all_events = events + _notification_events(outbox, iso(now))
         event_items, last_hash = _event_items(petition, all_events, first_seq)
-        petition = replace(petition, last_hash=last_hash, last_seq=first_seq + len(all_events) - 1)
+        timer = _timer_item(petition, env)
+        # The petition remembers the timer it last wrote, in the same transaction: an unchanged
+        # timer (a notification marked sent, a note) is not written again.
+        timer_key = f"{timer.shard}|{timer.due_at}|{timer.step}"
+        write_timer = timer_key != petition.timer_key
+        petition = replace(
+            petition, last_hash=last_hash, last_seq=first_seq + len(all_events) - 1, timer_key=timer_key
+        )
         item = to_item(petition)
         condition = PetitionItem.id.does_not_exist() if new and index == 0 else None
         writes.append(("petition", item, condition))
         writes += [("event", e, EventItem.seq.does_not_exist()) for e in event_items]
         writes += [("outbox", o, OutboxItem.id.does_not_exist()) for o in outbox]
-        writes.append(("timer", _timer_item(petition, env), None))
+        if write_timer:
+            writes.append(("timer", timer, None))
         writes += [("violation", v, None) for v in _violation_items(petition, violations, first_seq)]
         if index == 0:
             stored = replace(petition, version=(petition.version or 0) + 1)

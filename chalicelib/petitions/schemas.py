@@ -10,7 +10,7 @@ from chalicelib.intake.models import Line, Strict, Text
 from chalicelib.petitions.domain import RATINGS, RETURN_REASONS
 from chalicelib.petitions.machine import STATUSES
 
-DepartmentCode = Annotated[str, Field(pattern=r"^\d{6}\.[a-z_]+$", max_length=64)]
+DepartmentCode = Annotated[str, Field(pattern=r"^[0-9]{6}\.[a-z_]+$", max_length=64)]
 Note = Annotated[Text, Field(min_length=1, max_length=1000)]
 Reason = Annotated[Text, Field(min_length=1, max_length=500)]
 PetitionId = Annotated[str, Field(min_length=6, max_length=32)]
@@ -122,7 +122,7 @@ ACTION_SUMMARIES = {
 class ListQuery(Strict):
     model_config = {"extra": "forbid", "strict": False}
     status: Literal[STATUSES] | None = None  # type: ignore[valid-type]
-    district: Annotated[str, Field(pattern=r"^\d{6}$")] | None = None
+    district: Annotated[str, Field(pattern=r"^[0-9]{6}$")] | None = None
     department: DepartmentCode | None = None
     overdue: bool | None = None
     cursor: Annotated[str, Field(min_length=1, max_length=4000)] | None = None
@@ -131,7 +131,7 @@ class ListQuery(Strict):
 
 class TrackQuery(Strict):
     model_config = {"extra": "forbid", "strict": False}
-    phone_tail: Annotated[str, Field(pattern=r"^\d{4}$", description="the last four digits of the phone")]
+    phone_tail: Annotated[str, Field(pattern=r"^[0-9]{4}$", description="the last four digits of the phone")]
 
 
 class StageOut(BaseModel):
@@ -207,10 +207,10 @@ class TrackOut(BaseModel):
 
 class ViolationsQuery(Strict):
     model_config = {"extra": "forbid", "strict": False, "populate_by_name": True}
-    unit: Annotated[str, Field(pattern=r"^\d{6}\.[a-z_]+$", max_length=64)] | None = None
-    district: Annotated[str, Field(pattern=r"^\d{6}$")] | None = None
-    from_: str | None = Field(default=None, alias="from", pattern=r"^\d{4}-\d{2}-\d{2}$")
-    to: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
+    unit: Annotated[str, Field(pattern=r"^[0-9]{6}\.[a-z_]+$", max_length=64)] | None = None
+    district: Annotated[str, Field(pattern=r"^[0-9]{6}$")] | None = None
+    from_: str | None = Field(default=None, alias="from", pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+    to: Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")] | None = None
 
 
 class ViolationOut(BaseModel):
@@ -229,10 +229,10 @@ class ViolationPage(BaseModel):
 
 class StatsQuery(Strict):
     model_config = {"extra": "forbid", "strict": False, "populate_by_name": True}
-    district: Annotated[str, Field(pattern=r"^\d{6}$")] | None = None
+    district: Annotated[str, Field(pattern=r"^[0-9]{6}$")] | None = None
     department: DepartmentCode | None = None
-    from_: str | None = Field(default=None, alias="from", pattern=r"^\d{4}-\d{2}-\d{2}$")
-    to: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+    from_: str | None = Field(default=None, alias="from", pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+    to: str | None = Field(default=None, pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
 class Rate(BaseModel):

@@ -1,0 +1,65 @@
+"""Two known behaviours of moto's DynamoDB that the local stack works around (DESIGN.md: "known
+behaviours of the pieces"), applied to the in-process emulator only — never to AWS code paths.
+
+1. TransactWriteItems deep-copies every table it touches, for its rollback: O(table size) per
+   transaction, so a stack with thousands of petitions slows to seconds per commit and the
+   test suite's memory climbs into gigabytes. Here the transaction backs up only the items it
+   touches and restores those if it fails: the same all-or-nothing outcome, O(items).
+2. That copy is not thread-safe ('dictionary changed size during iteration'); the server in
+   stack.py serialises requests for that reason.
+"""
+
+from __future__ import annotations
+
+import copy as _copy
+
+
+def lighten_transactions() -> None:
+    from moto.dynamodb import models as ddb
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.table import Table
+
+    if getattr(ddb, "_fzt_light_transactions", False):
+        return
+
+    class _NoTableCopy:
+        """moto's module-level `copy`, except that a Table is not deep-copied for the backup."""
+
+        @staticmethod
+        def deepcopy(x, memo=None):
+            return x if isinstance(x, Table) else _copy.deepcopy(x, memo)
+
+        copy = staticmethod(_copy.copy)
+
+    original = ddb.DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self, transact_items):
+        saved = []
+        for entry in transact_items:
+            try:
+                ((_, op),) = entry.items()
+                table = self.tables[op["TableName"]]
+                source = op.get("Key") or op["Item"]
+                h = DynamoType(source[table.hash_key_attr])
+                r = DynamoType(source[table.range_key_attr]) if table.range_key_attr else None
+                saved.append((table, h, r, _copy.deepcopy(table.get_item(h, r))))
+            except Exception:  # noqa: BLE001,S112 - malformed input: moto's own validation answers it
+                continue
+        try:
+            return original(self, transact_items)
+        except Exception:
+            for table, h, r, previous in reversed(saved):
+                if r is None:
+                    if previous is None:
+                        table.items.pop(h, None)
+                    else:
+                        table.items[h] = previous
+                elif previous is None:
+                    table.items.get(h, {}).pop(r, None)
+                else:
+                    table.items.setdefault(h, {})[r] = previous
+            raise
+
+    ddb.copy = _NoTableCopy
+    ddb.DynamoDBBackend.transact_write_items = transact_write_items
+    ddb._fzt_light_transactions = True
