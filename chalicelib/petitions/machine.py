@@ -58,8 +58,9 @@ RULES: dict[str, Rule] = {
             {"approve": (None, "extension_decided", "extend"), "reject": (None, "extension_decided", "none")},
             ("supervisor",),
         ),
-        Rule("suspend", ("accepted",), _one("suspended", "suspended", "pause"), ("handler", "supervisor")),
-        Rule("resume", ("suspended",), _one("accepted", "resumed", "resume"), ("handler", "supervisor")),
+        # CONTRACT §4: the handler suspends with a supervisor's consent (named, checked) and resumes.
+        Rule("suspend", ("accepted",), _one("suspended", "suspended", "pause"), ("handler",)),
+        Rule("resume", ("suspended",), _one("accepted", "resumed", "resume"), ("handler",)),
         Rule("resolve", ("accepted",), _one("resolved", "resolved", "pause"), ("handler",)),
         Rule(
             "review",
