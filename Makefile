@@ -6,7 +6,7 @@ PORT   ?= 8000
 STAGE  ?= prod
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: run test unit integration e2e bench package deploy lint fmt clean audit-query audit-verify
+.PHONY: run test unit integration e2e bench package deploy lint fmt clean console audit-query audit-verify
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,9 @@ e2e: $(VENV)/.installed
 
 bench: $(VENV)/.installed ## print the figures (ratios against baselines measured in the same run)
 	$(PY) -m bench
+
+console: ## rebuild the operator console: console/ (TypeScript, Chart.js) → chalicelib/console/static/ (committed)
+	cd console && npm ci --no-audit --no-fund && npm run check && npm run build
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -13,6 +13,7 @@ from chalicelib.api.openapi import build_openapi
 from chalicelib.audit import export
 from chalicelib.auth import OPERATOR_ROLES
 from chalicelib.clock import get_clock
+from chalicelib.console import console_bp
 from chalicelib.context import directory, identify_request, is_local
 from chalicelib.directory import service as directory_service
 from chalicelib.intake import service as intake
@@ -29,6 +30,7 @@ from chalicelib.stats import service as stats
 
 app = Chalice(app_name=constants.APP_NAME)
 api = Router(app, identify_request, is_local)
+app.register_blueprint(console_bp)  # the operators' console at /console/ (static, same origin as the API)
 
 PUBLIC = Audience(public=True)
 READERS = Audience(channels=True, roles=OPERATOR_ROLES)

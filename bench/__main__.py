@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import sys
 
-from bench import import_time, requests_per_petition
+from bench import console_size, import_time, requests_per_petition, sweep
 
-BENCHES = {"import": import_time.main, "requests": requests_per_petition.main}
+BENCHES = {"import": import_time.main, "requests": requests_per_petition.main, "sweep": sweep.main}
+BENCHES["console"] = console_size.main
 
 
 def main(argv: list[str]) -> int:

@@ -20,18 +20,21 @@ from chalicelib.stats.figures import figures
 MAX_WINDOW_DAYS = 92
 
 
-def _day(text: str | None, default: datetime) -> datetime:
+def _day(text: str | None, default: datetime, field: str) -> datetime:
     if not text:
         return default
-    return datetime.fromisoformat(text).replace(tzinfo=SHANGHAI)
+    try:
+        return datetime.fromisoformat(text).replace(tzinfo=SHANGHAI)
+    except ValueError as exc:
+        raise InvalidInput(f"{field} is not a calendar date", field=field) from exc
 
 
 def stats(identity, query) -> dict:
     env = current_env()
     directory = env.directory
     today = env.now.astimezone(SHANGHAI).replace(hour=0, minute=0, second=0, microsecond=0)
-    start = _day(query.from_, today - timedelta(days=30))
-    end = _day(query.to, today) + timedelta(days=1)
+    start = _day(query.from_, today - timedelta(days=30), "from")
+    end = _day(query.to, today, "to") + timedelta(days=1)
     if end <= start:
         raise InvalidInput("to is before from", field="to")
     if (end - start).days > MAX_WINDOW_DAYS:

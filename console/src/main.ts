@@ -1,0 +1,156 @@
+// 阜政通 operator console: layout, navigation by role, hash routes.
+
+import "./styles.css";
+import { currentSession, describe, isLocalStage, serverNow, setSession, syncClock, whenSessionExpires, type Session } from "./api";
+import { h, replace } from "./dom";
+import { districtName, departmentName, loadDirectory } from "./directory";
+import { countdown, when } from "./format";
+import { ROLE } from "./labels";
+import { leave, onRefresh } from "./refresh";
+import { errorBox } from "./ui";
+import { boardView } from "./views/board";
+import { detailView } from "./views/detail";
+import { gridsView } from "./views/grids";
+import { inboxView } from "./views/inbox";
+import { listView } from "./views/list";
+import { loginView } from "./views/login";
+import { queueView } from "./views/queue";
+import { reviewView } from "./views/review";
+import { statsView } from "./views/stats";
+
+export type View = (el: HTMLElement, s: Session, arg?: string) => Promise<void>;
+
+interface Route {
+  title: (s: Session) => string;
+  roles: string[] | null; // null: every role
+  view: View;
+}
+
+const ROUTES: Record<string, Route> = {
+  queue: { title: () => "待分拨", roles: ["dispatcher"], view: queueView },
+  inbox: { title: () => "本部门工单", roles: ["handler"], view: inboxView },
+  review: { title: () => "审核结案", roles: ["reviewer"], view: reviewView },
+  board: { title: (s) => (s.role === "chief" ? "督办·批示" : "督办"), roles: ["supervisor", "chief"], view: boardView },
+  list: { title: () => "诉求查询", roles: null, view: listView },
+  stats: { title: () => "数据看板", roles: null, view: statsView },
+  grids: { title: () => "网格", roles: null, view: gridsView },
+};
+
+const allowed = (name: string, s: Session) => {
+  const r = ROUTES[name];
+  return r && (r.roles === null || r.roles.includes(s.role));
+};
+
+function navFor(s: Session): string[] {
+  return Object.keys(ROUTES).filter((name) => allowed(name, s));
+}
+
+function scopeText(s: Session): string {
+  if (s.department) return `部门：${departmentName(s.department)}`;
+  return `辖区：${districtName(s.district)}`;
+}
+
+const app = document.getElementById("app") as HTMLElement;
+
+function shell(s: Session, current: string): HTMLElement {
+  const clock = h("span", { class: "clock", id: "clock" });
+  const nav = h(
+    "nav",
+    { class: "nav", "aria-label": "功能导航" },
+    navFor(s).map((name) =>
+      h("a", { href: `#/${name}`, "data-nav": name, class: name === current ? "active" : "", "aria-current": name === current ? "page" : null }, ROUTES[name].title(s)),
+    ),
+  );
+  const logout = h("button", { type: "button", class: "link", "data-logout": "1", onclick: () => signOut() }, "退出");
+  return h(
+    "div",
+    { class: "shell" },
+    h(
+      "header",
+      { class: "top" },
+      h("a", { class: "brand", href: "#/" }, h("b", null, "阜政通"), h("span", null, "诉求办理工作台")),
+      h(
+        "div",
+        { class: "who", "data-user": s.user, "data-role": s.role },
+        h("span", { class: "role" }, ROLE[s.role] ?? s.role),
+        h("span", { class: "user" }, s.user),
+        h("span", { class: "scope" }, scopeText(s)),
+        clock,
+        logout,
+      ),
+    ),
+    nav,
+    h("main", { id: "view", class: "view" }),
+  );
+}
+
+function signOut(message?: string): void {
+  setSession(null);
+  location.hash = "#/";
+  void route(message);
+}
+
+let rendering = 0;
+
+async function route(message?: string): Promise<void> {
+  const mine = ++rendering;
+  leave();
+  const s = currentSession();
+  try {
+    await Promise.all([loadDirectory(), syncClock()]);
+  } catch (err) {
+    replace(app, errorBox(err, () => void route()));
+    return;
+  }
+  if (mine !== rendering) return;
+  if (!s) {
+    const el = h("main", { class: "view login-view" });
+    replace(app, el);
+    await loginView(el, message, () => {
+      location.hash = "#/";
+      void route();
+    });
+    return;
+  }
+  const [, name = "", arg] = location.hash.match(/^#\/([a-z]+)?(?:\/(.+))?$/) ?? [];
+  let current = name;
+  if (name === "p" && arg) current = "p";
+  else if (!allowed(name, s)) current = navFor(s)[0];
+  replace(app, shell(s, current));
+  const view = document.getElementById("view") as HTMLElement;
+  document.title = `${current === "p" ? "诉求详情" : ROUTES[current].title(s)} · 阜政通`;
+  tick();
+  try {
+    if (current === "p") await detailView(view, s, decodeURIComponent(arg ?? ""));
+    else await ROUTES[current].view(view, s);
+  } catch (err) {
+    replace(view, errorBox(err, () => void route()));
+  }
+}
+
+// One toast for the page's life: a view re-rendered after an action must not take its message away.
+document.body.appendChild(h("div", { id: "toast", class: "toast", role: "status", hidden: true }));
+
+/** Live countdowns (and the header clock) on the stack's clock. */
+function tick(): void {
+  for (const el of document.querySelectorAll<HTMLElement>("[data-due]")) {
+    const c = countdown(el.dataset.due as string);
+    if (el.textContent !== c.text) el.textContent = c.text;
+    el.classList.toggle("overdue", c.overdue);
+  }
+  const clock = document.getElementById("clock");
+  if (clock) clock.textContent = `${isLocalStage() ? "模拟时钟 " : ""}${when(new Date(serverNow()).toISOString())}`;
+}
+
+window.setInterval(tick, 1000);
+window.addEventListener("hashchange", () => void route());
+onRefresh(() => void route());
+whenSessionExpires(() => signOut("登录已过期，请重新登录"));
+window.addEventListener("unhandledrejection", (ev) => {
+  const view = document.getElementById("view");
+  if (view) view.prepend(errorBox(ev.reason));
+  ev.preventDefault();
+  console.warn(describe(ev.reason));
+});
+
+void route();

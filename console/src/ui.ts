@@ -1,0 +1,61 @@
+// Shared feedback: loading placeholders, error boxes, toasts, paging.
+
+import { describe } from "./api";
+import { h, replace } from "./dom";
+
+export function loading(text = "加载中…"): HTMLElement {
+  return h("div", { class: "loading", role: "status" }, h("span", { class: "spinner", "aria-hidden": "true" }), text);
+}
+
+export function errorBox(err: unknown, retry?: () => void): HTMLElement {
+  return h(
+    "div",
+    { class: "error", role: "alert" },
+    h("p", null, describe(err)),
+    retry ? h("button", { type: "button", class: "secondary", onclick: () => retry() }, "重试") : null,
+  );
+}
+
+export function empty(text: string): HTMLElement {
+  return h("p", { class: "empty" }, text);
+}
+
+let toastTimer: number | undefined;
+export function toast(text: string, kind: "ok" | "error" = "ok"): void {
+  const el = document.getElementById("toast");
+  if (!el) return;
+  el.className = `toast ${kind}`;
+  replace(el, text);
+  el.hidden = false;
+  window.clearTimeout(toastTimer);
+  toastTimer = window.setTimeout(() => {
+    el.hidden = true;
+  }, 4000);
+}
+
+/** Runs `load` into `target`, with a loading placeholder and a retry on failure. */
+export async function into(target: HTMLElement, load: () => Promise<HTMLElement | HTMLElement[]>): Promise<void> {
+  replace(target, loading());
+  try {
+    const out = await load();
+    replace(target, out);
+  } catch (err) {
+    replace(target, errorBox(err, () => void into(target, load)));
+  }
+}
+
+/** At most `max` calls of the returned function run at once; the rest wait their turn. */
+export function limiter(max: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (active >= max) await new Promise<void>((resolve) => waiting.push(resolve));
+    active++;
+    try {
+      return await fn();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  };
+}

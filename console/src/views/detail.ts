@@ -1,0 +1,59 @@
+// 诉求详情: everything about one petition — SLA countdown, escalation, the full timeline,
+// notifications and their status — and the actions this user may take on it.
+
+import { actionsFor } from "../actions";
+import { get } from "../api";
+import { badge, h, replace, section } from "../dom";
+import { ESCALATION, label } from "../labels";
+import {
+  escalationBadge,
+  notificationsTable,
+  petitionMeta,
+  slaBadge,
+  slaLine,
+  stagesTable,
+  statusBadge,
+  suggestedCoDepartments,
+  suggestedDepartment,
+  timelineList,
+  type Petition,
+} from "../petition";
+import { refresh } from "../refresh";
+import { loading } from "../ui";
+import type { View } from "../main";
+import { refreshButton, toolbar } from "./common";
+
+export const detailView: View = async (el, s, id = "") => {
+  replace(el, loading());
+  const p = await get<Petition>(`/v1/petitions/${encodeURIComponent(id)}`);
+  const events = p.timeline ?? [];
+  const actions = actionsFor(p, s, {
+    onDone: refresh,
+    suggestion: { department: suggestedDepartment(events), co: suggestedCoDepartments(events) },
+  });
+  replace(
+    el,
+    toolbar(`诉求 ${p.id}`, h("a", { href: "#/", class: "button secondary" }, "返回"), refreshButton(refresh)),
+    h(
+      "article",
+      { class: "card detail", "data-petition": p.id, "data-status": p.status },
+      h("header", { class: "card-head" }, h("span", { class: "pid" }, p.id), statusBadge(p), p.priority === "urgent" ? badge("紧急", "urgent") : null, slaBadge(p), escalationBadge(p)),
+      h("h3", { class: "title" }, p.title || "诉求内容"),
+      h("p", { class: "content" }, p.content),
+      petitionMeta(p, true),
+    ),
+    section(
+      "时限",
+      slaLine(p),
+      stagesTable(p, events),
+      h("p", { "data-escalation": p.escalation_level }, `升级情况：${label(ESCALATION, p.escalation_level)}`),
+      p.extension_pending
+        ? h("p", { class: "note warn" }, `延期申请待审批：${p.extension_pending.working_days}个工作日，理由：${p.extension_pending.reason}`)
+        : null,
+    ),
+    p.reply ? section("办结答复", h("p", { class: "reply" }, p.reply)) : null,
+    actions ? section("办理", actions) : null,
+    section("办理时间线", timelineList(events)),
+    section("通知及发送状态", notificationsTable(events)),
+  );
+};
