@@ -282,7 +282,7 @@ def _return(p, payload, identity, env):
     if reason not in RETURN_REASONS:
         raise InvalidInput(f"reason must be one of {', '.join(RETURN_REASONS)}", field="reason")
     returns = p.returns + 1
-    changes = {"department": None, "co_departments": (), "returns": returns}
+    changes = {"department": None, "co_departments": (), "returns": returns, "extension_pending": None}
     event = {
         "department": p.department,
         "reason": reason,
@@ -331,6 +331,7 @@ def _transfer(p, payload, identity, env):
     changes = {
         "department": department,
         "co_departments": tuple(c for c in p.co_departments if c != department),
+        "extension_pending": None,  # the old department's request does not carry over
     }
     notes = [_order_notice("transferred", p, department, env)]
     return "ok", {

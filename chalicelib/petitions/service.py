@@ -16,14 +16,28 @@ from chalicelib.petitions.domain import apply, can_see, merge_into
 from chalicelib.petitions.env import current_env
 from chalicelib.petitions.models import PetitionItem
 
-MAX_RACE_RETRIES = 0  # a lost race is the caller's to retry (409), never silently re-applied
 
-
-def _load_visible(identity, petition_id: str, env):
+def _load_visible(identity, petition_id: str, env, acting: bool = False):
     p = repository.get(normalise(petition_id))
-    if p is None or not can_see(identity, p, env.directory):
+    if p is not None and not can_see(identity, p, env.directory):
+        if acting and _held_before(identity, p):
+            # It was this department's order until another action moved it: a lost race, not a stranger.
+            raise Conflict(f"{p.id} is no longer an order of {identity.department}", code="invalid_state")
+        p = None
+    if p is None:
         raise NotFound(f"no petition {petition_id}")  # the same answer for unknown and out of scope
     return p
+
+
+def _held_before(identity, p) -> bool:
+    if identity.is_channel or identity.role != "handler" or not identity.department:
+        return False
+    department = identity.department
+    return any(
+        department in (e.get("department"), e.get("from"))
+        for e in repository.timeline(p.id)
+        if e["type"] in ("dispatched", "transferred", "returned", "accepted")
+    )
 
 
 def get(identity, petition_id: str) -> dict:
@@ -33,8 +47,11 @@ def get(identity, petition_id: str) -> dict:
 
 
 def act(identity, petition_id: str, action: str, payload: dict) -> dict:
+    """Applies the action to the current state and commits it with the version check; a commit
+    that loses to another writer is a 409 for the caller to reload and retry (never re-applied
+    silently, so of two racing people exactly one succeeds and the other learns it)."""
     env = current_env()
-    p = _load_visible(identity, petition_id, env)
+    p = _load_visible(identity, petition_id, env, acting=True)
     if action == "merge":
         main = repository.get(normalise(payload["into"]))
         if main is None:
@@ -51,9 +68,7 @@ def act(identity, petition_id: str, action: str, payload: dict) -> dict:
                 recipients[child_id] = child.contact["phone_sealed"]
     stored = repository.commit(outcome, env, recipients=recipients)
     publisher.after_commit(outcome, env)
-    return present.petition(
-        repository.get(stored.id) or stored, identity, env, repository.timeline(stored.id)
-    )
+    return present.petition(stored, identity, env, repository.timeline(stored.id))
 
 
 # --- listing ------------------------------------------------------------------------------------------------

@@ -51,6 +51,25 @@ def document() -> dict[str, Any]:
     return json.loads(POLICY_JSON.read_text(encoding="utf-8"))
 
 
+HALF_DAY = DAY // 2
+
+
+def with_override() -> dict[str, Any]:
+    """The shipped document plus a test-only override: 210902 dispatches normal petitions in half a day.
+
+    The shipped policy adopts no override (CONTRACT §5: "1 working day to dispatch" everywhere);
+    the mechanism is tested on this document of our own.
+    """
+    d = document()
+    d["overrides"]["210902"] = {"normal": {"dispatch": {"budget": HALF_DAY}}}
+    return d
+
+
+@pytest.fixture(scope="module")
+def overridden() -> Policy:
+    return Policy.from_dict(with_override())
+
+
 # --- the bundled policy ---------------------------------------------------------------------------------
 
 
@@ -83,26 +102,56 @@ def test_bundled_policy_validates_and_says_1_1_7(policy: Policy) -> None:
 
 def test_bundled_policy_round_trips(policy: Policy) -> None:
     assert policy.to_dict() == document()
-    assert Policy.from_dict(policy.to_dict()).stage("210902", "normal", "dispatch").budget == 43200
+    again = Policy.from_dict(policy.to_dict())
+    assert again.districts_with_overrides == ()
+    assert again.stage("210902", "normal", "dispatch") == StageRule(DAY, WORKING_SECONDS)
 
 
-def test_override_applies_only_to_its_district_priority_and_stage(policy: Policy) -> None:
-    assert policy.districts_with_overrides == ("210902",)
-    assert policy.stage("210902", "normal", "dispatch") == StageRule(43200, WORKING_SECONDS)
-    assert policy.stage("210902", "normal", "resolve") == StageRule(7 * DAY, WORKING_SECONDS)
-    assert policy.stage("210902", "urgent", "dispatch") == StageRule(1800, CALENDAR_SECONDS)
-    assert policy.stage("210903", "normal", "dispatch") == StageRule(DAY, WORKING_SECONDS)
-    assert policy.stage(None, "normal", "dispatch") == StageRule(DAY, WORKING_SECONDS)
+def test_bundled_policy_adopts_no_district_override(policy: Policy) -> None:
+    # CONTRACT §5: "1 working day to dispatch" — the demo district included.
+    assert policy.districts_with_overrides == ()
+    overrides = document()["overrides"]
+    assert "_note" in overrides
+    assert [k for k in overrides if not k.startswith("_")] == []
+    for district in ("210902", "210903", "210900"):
+        for priority in ("normal", "urgent"):
+            assert policy.for_(district, priority) == policy.for_(None, priority)
+    assert policy.stage("210902", "normal", "dispatch") == StageRule(DAY, WORKING_SECONDS)
+
+
+def test_override_round_trips(overridden: Policy) -> None:
+    assert overridden.to_dict() == with_override()
+    again = Policy.from_dict(overridden.to_dict())
+    assert again.districts_with_overrides == ("210902",)
+    assert again.stage("210902", "normal", "dispatch").budget == HALF_DAY
+
+
+def test_override_applies_only_to_its_district_priority_and_stage(overridden: Policy) -> None:
+    assert overridden.districts_with_overrides == ("210902",)
+    assert overridden.stage("210902", "normal", "dispatch") == StageRule(HALF_DAY, WORKING_SECONDS)
+    # The other stages of that priority keep the defaults (stage blocks merge key by key) ...
+    assert overridden.stage("210902", "normal", "accept") == StageRule(DAY, WORKING_SECONDS)
+    assert overridden.stage("210902", "normal", "resolve") == StageRule(7 * DAY, WORKING_SECONDS)
+    assert overridden.stage("210902", "normal", "reopen") == StageRule(7 * DAY, WORKING_SECONDS)
+    # ... and so do the scalars, the other priority, the other districts and the defaults.
+    assert overridden.return_limit("210902", "normal") == 3
+    assert overridden.reminder_fraction("210902", "normal") == 0.75
+    assert overridden.stage("210902", "urgent", "dispatch") == StageRule(1800, CALENDAR_SECONDS)
+    assert overridden.stage("210903", "normal", "dispatch") == StageRule(DAY, WORKING_SECONDS)
+    assert overridden.stage(None, "normal", "dispatch") == StageRule(DAY, WORKING_SECONDS)
 
 
 def test_override_can_change_scalars_too() -> None:
-    d = document()
+    d = with_override()
     d["overrides"]["210903"] = {"urgent": {"reminder_fraction": 0.5, "return_limit": 2}}
     p = Policy.from_dict(d)
     assert p.reminder_fraction("210903", "urgent") == 0.5
     assert p.return_limit("210903", "urgent") == 2
     assert p.reminder_fraction("210903", "normal") == 0.75
     assert p.reminder_fraction("210902", "urgent") == 0.75
+    assert p.stage("210903", "urgent", "dispatch") == StageRule(1800, CALENDAR_SECONDS)
+    assert p.stage("210902", "normal", "dispatch") == StageRule(HALF_DAY, WORKING_SECONDS)
+    assert p.districts_with_overrides == ("210902", "210903")
 
 
 def test_unknown_priority_or_stage_is_an_error(policy: Policy) -> None:
@@ -150,10 +199,16 @@ _DELETE = object()
         ("overrides.210902.critical", {}, "overrides.210902.critical"),
         ("overrides.Haizhou", {"normal": {}}, "overrides.Haizhou"),
         ("overrides.210903.normal.city_chief_after", 1, "overrides.210903.normal.city_chief_after"),
+        ("overrides.210902.normal.dispatch.budget", "12h", "overrides.210902.normal.dispatch.budget"),
+        ("overrides.210902.normal.dispatch.deadline", 1, "overrides.210902.normal.dispatch.deadline"),
+        ("overrides.210902.normal.return_limit", 0, "overrides.210902.normal.return_limit"),
+        ("overrides.210902.normal", [], "overrides.210902.normal"),
+        ("overrides.210902", "strict", "overrides.210902"),
+        ("overrides.21090", {"normal": {}}, "overrides.21090"),
     ],
 )
 def test_invalid_values_are_rejected_with_the_path_named(path: str, value: Any, named: str) -> None:
-    d = copy.deepcopy(document())
+    d = copy.deepcopy(with_override())  # the override paths are checked on an existing override too
     _set(d, path, value)
     with pytest.raises(PolicyError) as info:
         Policy.from_dict(d)
@@ -182,15 +237,20 @@ def test_plan_steps_directly_matches_the_policy_ladder(cal: WorkingCalendar, pol
     assert [s.name for s in direct] == list(STEP_NAMES)
 
 
-def test_stricter_district_dispatch(cal: WorkingCalendar, policy: Policy) -> None:
-    # 210902 (example override): half a working day. 75% = 9 h -> Fri 19:00; due Fri 22:00.
-    steps = policy.ladder("210902", "normal", "dispatch", cal, sh(2026, 11, 20, 10))
+def test_stricter_district_dispatch(cal: WorkingCalendar, overridden: Policy, policy: Policy) -> None:
+    # A district overriding dispatch to half a working day. 75% = 9 h -> Fri 19:00; due Fri 22:00.
+    steps = overridden.ladder("210902", "normal", "dispatch", cal, sh(2026, 11, 20, 10))
     assert [s.at for s in steps] == [
         sh(2026, 11, 20, 19),
         sh(2026, 11, 20, 22),
         sh(2026, 11, 23, 22),
         sh(2026, 11, 25, 22),
     ]
+    # A neighbour without the override, and the shipped policy for 210902, keep 1 working day.
+    neighbour = overridden.ladder("210903", "normal", "dispatch", cal, sh(2026, 11, 20, 10))
+    shipped = policy.ladder("210902", "normal", "dispatch", cal, sh(2026, 11, 20, 10))
+    assert neighbour == shipped == policy.ladder(None, "normal", "dispatch", cal, sh(2026, 11, 20, 10))
+    assert shipped[1].at == sh(2026, 11, 23, 10)
 
 
 def test_urgent_dispatch_ladder_counts_calendar_time(cal: WorkingCalendar, policy: Policy) -> None:
