@@ -73,3 +73,24 @@ def test_bundle_fits_lambda_size_limit(packaged):
     with zipfile.ZipFile(packaged / "deployment.zip") as z:
         unzipped = sum(i.file_size for i in z.infolist())
     assert unzipped < LAMBDA_UNZIPPED_LIMIT, f"{unzipped / 2**20:.0f} MiB unzipped"
+
+
+def test_athena_tables_declare_the_exported_columns():
+    """infra's Glue tables and the export writer (chalicelib/audit/tables.py) cannot drift apart."""
+    from cfnlint.decode import decode_str
+
+    from chalicelib.audit.tables import TABLES
+
+    template, _ = decode_str((ROOT / "infra" / "template.yaml").read_text(encoding="utf-8"))
+    glue = {
+        r["Properties"]["TableInput"]["Name"]: r["Properties"]["TableInput"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::Glue::Table"
+    }
+    types = {"VARCHAR": "string", "INTEGER": "int", "BOOLEAN": "boolean", "TIMESTAMP": "timestamp"}
+    assert set(glue) == set(TABLES)
+    for name, columns in TABLES.items():
+        declared = {c["Name"]: c["Type"] for c in glue[name]["StorageDescriptor"]["Columns"]}
+        assert declared == {c: types[t] for c, t in columns.items()}, name
+        assert glue[name]["Parameters"]["projection.enabled"] == "true"
+        assert [k["Name"] for k in glue[name]["PartitionKeys"]] == ["dt"]
