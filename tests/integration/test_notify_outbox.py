@@ -188,3 +188,26 @@ def test_other_replies_are_ignored_with_a_reason(api, sender, text):
     r = api.post("/_local/sms/inbound", {"from": sender, "text": text})
     assert r.status_code == 200
     assert r.json()["outcome"] == "ignored" and r.json()["reason"]
+
+
+def test_the_main_petitions_outcome_reaches_every_merged_citizen(api):
+    # Given a duplicate merged (并单) into a main petition, each from its own citizen
+    move_to(api, next_day_at(api, 10))
+    main = submit(api, "13700137008", "小区东门路灯不亮已经两周")
+    duplicate = submit(api, "13700137009", "东门那边的路灯一直不亮，晚上很黑")
+    r = api.post(f"/v1/petitions/{duplicate}/merge", {"into": main}, as_="dispatcher@210905")
+    assert r.status_code == 200 and r.json()["status"] == "merged"
+    merged_notice = [m for m in sms_to(api, "+8613700137009") if "并单" in m["message"]]
+    assert len(merged_notice) == 1 and main in merged_notice[0]["message"]
+    # When the main petition is closed
+    for action, who, body in [
+        ("dispatch", "dispatcher@210905", {"department": "210905.urban"}),
+        ("accept", "handler@210905.urban", {}),
+        ("resolve", "handler@210905.urban", {"reply": "已更换东门路灯灯具，恢复照明。"}),
+        ("review", "reviewer@210905", {"approve": True}),
+    ]:
+        assert api.post(f"/v1/petitions/{main}/{action}", body, as_=who).status_code == 200
+    # Then both citizens get the closure reply, each under their own tracking number
+    for phone, pid in (("+8613700137008", main), ("+8613700137009", duplicate)):
+        closure = [m for m in sms_to(api, phone) if "回复1满意" in m["message"]]
+        assert len(closure) == 1 and pid in closure[0]["message"], phone
