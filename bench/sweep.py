@@ -298,60 +298,6 @@ class Meter:
 # --- the emulator ---------------------------------------------------------------------------------
 
 
-def lighten_moto_transactions() -> None:
-    """moto backs up every table a TransactWriteItems touches with a deep copy, for its rollback: O(table)
-    per transaction (~12 s per commit with 100,000 timers here), an emulator cost DynamoDB does not have.
-    For this process only, keep a deep copy of just the items the transaction touches and restore those on
-    failure: the same all-or-nothing outcome, at O(items in the transaction)."""
-    from moto.dynamodb import models as ddb
-    from moto.dynamodb.models.dynamo_type import DynamoType
-    from moto.dynamodb.models.table import Table
-
-    if getattr(ddb, "_fzt_bench_light", False):
-        return
-    real_copy = ddb.copy
-
-    class _Copy:
-        @staticmethod
-        def deepcopy(x, memo=None):
-            return x if isinstance(x, Table) else real_copy.deepcopy(x, memo)
-
-        copy = staticmethod(real_copy.copy)
-
-    original = ddb.DynamoDBBackend.transact_write_items
-
-    def transact_write_items(self, transact_items):
-        saved = []
-        for entry in transact_items:
-            try:
-                ((_, op),) = entry.items()
-                table = self.tables[op["TableName"]]
-                source = op.get("Key") or op["Item"]
-                h = DynamoType(source[table.hash_key_attr])
-                r = DynamoType(source[table.range_key_attr]) if table.range_key_attr else None
-                saved.append((table, h, r, real_copy.deepcopy(table.get_item(h, r))))
-            except Exception:  # noqa: BLE001,S112 - malformed input: moto's own validation answers it
-                continue
-        try:
-            return original(self, transact_items)
-        except Exception:
-            for table, h, r, previous in reversed(saved):
-                if r is None:
-                    if previous is None:
-                        table.items.pop(h, None)
-                    else:
-                        table.items[h] = previous
-                elif previous is None:
-                    table.items[h].pop(r, None)
-                else:
-                    table.items[h][r] = previous
-            raise
-
-    ddb.copy = _Copy
-    ddb.DynamoDBBackend.transact_write_items = transact_write_items
-    ddb._fzt_bench_light = True
-
-
 # --- helpers --------------------------------------------------------------------------------------
 
 
@@ -406,6 +352,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from chalicelib import db
     from chalicelib.clock import get_clock, iso
+    from chalicelib.local.moto_patches import lighten_transactions
     from chalicelib.local.stack import LocalStack
     from chalicelib.petitions import repository
     from chalicelib.petitions.models import TimerItem
@@ -413,7 +360,7 @@ def main(argv: list[str] | None = None) -> None:
     from tests.conftest import Api
 
     bench_started = time.perf_counter()
-    lighten_moto_transactions()
+    lighten_transactions()  # the local stack applies it too; the bench says so on screen
     stack = LocalStack(port=0, sweep_interval=0, clock_start=next_weekday_10(datetime.now().astimezone()))
     stack.start()
     try:
@@ -432,7 +379,7 @@ def main(argv: list[str] | None = None) -> None:
             f"clock at {iso(t0)} (a weekday, 10:00 Shanghai)"
         )
         print(
-            "moto: TransactWriteItems backs up only the items it touches (lighten_moto_transactions);\n"
+            "moto: TransactWriteItems backs up only the items it touches (local/moto_patches.py);\n"
             "      GSI Query and Scan are moto's own: each walks the whole table"
         )
 
