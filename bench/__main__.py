@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import sys
 
-from bench import console_size, import_time, requests_per_petition, sweep
+from bench import console_size, export, import_time, requests_per_petition, sweep
 
-BENCHES = {"import": import_time.main, "requests": requests_per_petition.main, "sweep": sweep.main}
-BENCHES["console"] = console_size.main
+BENCHES = {
+    "import": import_time.main,
+    "requests": requests_per_petition.main,
+    "sweep": sweep.main,
+    "console": console_size.main,
+    "export": export.main,
+}
 
 
 def main(argv: list[str]) -> int:
