@@ -1,7 +1,7 @@
 """The SLA sweep: fires the reminders, supervision notices and escalations that have come due.
 
 Reads only what is due: for each of the timer shards, one Query on the sparse
-``due`` index for ``due_at <= now`` (never a Scan). For each due timer it loads
+``due`` index for ``due_at <= now`` (never a read of the whole table). For each due timer it loads
 the petition, asks the pure ladder which steps came due (several, in order, if
 the sweep runs late), and commits them with the petition's version check in one
 transaction. So each (petition, stage, step) fires exactly once: a second or a
