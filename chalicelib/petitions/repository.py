@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import zlib
 from dataclasses import asdict, replace
 from datetime import UTC, datetime
 
@@ -158,7 +159,7 @@ def _outbox_items(p: Petition, notes: list[dict], seq: int, now: datetime) -> li
                 channel="topic" if note["channel"] == "topic" else "sms",
                 status="queued",
                 attempts=0,
-                shard=str(hash_shard(oid)),
+                shard=str(shard_of(oid, OUTBOX_SHARDS)),
                 next_attempt_at=utc_key(iso(when)),
                 created_at=iso(now),
                 urgent=urgent,
@@ -168,10 +169,9 @@ def _outbox_items(p: Petition, notes: list[dict], seq: int, now: datetime) -> li
     return items
 
 
-def hash_shard(key: str) -> int:
-    import zlib
-
-    return zlib.crc32(key.encode()) % OUTBOX_SHARDS
+def shard_of(key: str, shards: int) -> int:
+    """A stable shard for a sparse index partition (crc32: the same in every process)."""
+    return zlib.crc32(key.encode()) % shards
 
 
 def _notification_events(outbox: list[OutboxItem], at: str) -> list[dict]:
@@ -215,9 +215,7 @@ def refresh_timer(p: Petition, env) -> None:
 
 
 def timer_shard(petition_id: str) -> int:
-    import zlib
-
-    return zlib.crc32(petition_id.encode()) % TIMER_SHARDS
+    return shard_of(petition_id, TIMER_SHARDS)
 
 
 def _violation_items(p: Petition, violations: list[dict], seq: int) -> list[ViolationItem]:

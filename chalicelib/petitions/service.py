@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hmac
 import threading
 import time
 from collections import deque
 
 from pynamodb.expressions.condition import Condition
 
+from chalicelib.clock import iso
 from chalicelib.errors import Conflict, InvalidInput, NotFound, RateLimited
 from chalicelib.intake.ids import normalise
 from chalicelib.notify import publisher
@@ -114,18 +116,12 @@ def list_petitions(identity, query) -> dict:
     if query.district and partitions[0][0] != "district":
         both(PetitionItem.district == query.district)
     if query.overdue:
-        both(PetitionItem.due_at < repository.utc_key(present_now(env)))
+        both(PetitionItem.due_at < repository.utc_key(iso(env.now)))
     items, state = repository.page(partitions, query.limit, repository.decode_cursor(query.cursor), filters)
     return {
         "items": [present.petition(p, identity, env) for p in items],
         "next_cursor": repository.encode_cursor(state) if state else None,
     }
-
-
-def present_now(env) -> str:
-    from chalicelib.clock import iso
-
-    return iso(env.now)
 
 
 # --- public tracking --------------------------------------------------------------------------------------
@@ -157,11 +153,6 @@ def track(petition_id: str, phone_tail: str, source: str) -> dict:
     TRACK_LIMITER.hit(source)
     p = repository.get(normalise(petition_id))
     tail = p.contact.get("phone_tail") if p else None
-    import hmac
-
     if p is None or not tail or not hmac.compare_digest(tail, phone_tail):
         raise NotFound("no petition with this number and phone tail")
     return present.public(p, repository.timeline(p.id))
-
-
-__all__ = ["Conflict", "act", "get", "list_petitions", "track"]
