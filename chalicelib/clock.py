@@ -94,6 +94,12 @@ def get_clock() -> Clock:
     return _clock
 
 
+def wall_now() -> datetime:
+    """Real time, for what belongs to people rather than to SLA scenarios: a sign-in session
+    must not expire because a demo moved the stack's clock forward by a week."""
+    return SystemClock().now()
+
+
 def set_clock(clock: Clock | None) -> None:
     """Install a clock (tests, the local stack); ``None`` rebuilds it from settings."""
     global _clock

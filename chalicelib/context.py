@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalicelib import observability
 from chalicelib.auth import identify
-from chalicelib.clock import get_clock
+from chalicelib.clock import wall_now
 from chalicelib.directory.store import get_directory
 from chalicelib.settings import get_settings
 
@@ -33,6 +33,6 @@ def identify_request(request):
         get_directory(),
         stage=settings.stage,
         secret=settings.token_secret,
-        now=get_clock().now(),
+        now=wall_now(),  # token expiry runs on real time, not the movable SLA clock
         oidc=oidc,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chalicelib.auth import issue_local_token
-from chalicelib.clock import ClockMovedBackwards, MovableClock, get_clock, iso, parse_instant
+from chalicelib.clock import ClockMovedBackwards, MovableClock, get_clock, iso, parse_instant, wall_now
 from chalicelib.errors import Conflict, InvalidInput, NotFound
 from chalicelib.local import journal
 from chalicelib.settings import get_settings
@@ -39,7 +39,7 @@ def token_for(user: str, directory) -> dict:
     found = directory.user(user)
     if found is None:
         raise NotFound(f"no seeded operator named {user!r}", field="user")
-    token = issue_local_token(found.username, get_settings().token_secret, get_clock().now())
+    token = issue_local_token(found.username, get_settings().token_secret, wall_now())
     return {"token": token, "user": found.username, "role": found.role}
 
 

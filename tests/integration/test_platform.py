@@ -117,3 +117,12 @@ def test_openapi_is_a_valid_3_1_document(api):
     validate(doc)
     assert "/v1/grids/{code}" in doc["paths"]
     assert "/_local/clock" in doc["paths"], "the local stage documents its controls"
+
+
+def test_an_operator_token_survives_moving_the_clock(api):
+    # Given a token taken now (the README's order: token first, then move the clock a day)
+    token = api.post("/_local/token", {"user": "dispatcher@210902"}).json()["token"]
+    assert api.post("/_local/clock", {"advance_seconds": 3 * 86400}).status_code == 200
+    # Then the session still works: expiry runs on real time, not the scenario clock
+    r = api.session.get(api.url + "/v1/petitions", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    assert r.status_code == 200, r.text
