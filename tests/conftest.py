@@ -5,6 +5,10 @@ from __future__ import annotations
 import pytest
 import requests
 
+# A sweep on the shared test stack can fire and publish for hundreds of petitions that earlier
+# suites left open; through the serialised moto server that takes tens of seconds under load.
+TIMEOUT = 180
+
 
 class Api:
     """A small HTTP client for the stack under test: channels by key, operators by token."""
@@ -31,13 +35,13 @@ class Api:
     def _send(self, method: str, path: str, as_: str | None, kw: dict) -> requests.Response:
         extra = kw.pop("headers", {})
         r = self.session.request(
-            method, self.url + path, headers={**self.headers(as_), **extra}, timeout=30, **kw
+            method, self.url + path, headers={**self.headers(as_), **extra}, timeout=TIMEOUT, **kw
         )
         if r.status_code == 401 and as_ is not None and not as_.startswith("local-"):
             # Tokens expire on the stack's clock, which tests move forward by days: take a fresh one.
             self._tokens.pop(as_, None)
             headers = {**self.headers(as_), **extra}
-            r = self.session.request(method, self.url + path, headers=headers, timeout=30, **kw)
+            r = self.session.request(method, self.url + path, headers=headers, timeout=TIMEOUT, **kw)
         return r
 
     def get(self, path: str, as_: str | None = None, **kw) -> requests.Response:
