@@ -4,11 +4,18 @@ Each view parses (through the Router), calls one chalicelib function, returns.
 Function names become Lambda names for schedules: name them by purpose.
 """
 
-from chalice import Chalice, Cron, Rate
+from chalice import Cron, Rate
 
 from chalicelib import constants
 from chalicelib.api import schemas as s
-from chalicelib.api.http import Audience, Router, idempotency_key, json_response, source_ip
+from chalicelib.api.http import (
+    Audience,
+    Router,
+    ThreadLocalChalice,
+    idempotency_key,
+    json_response,
+    source_ip,
+)
 from chalicelib.api.openapi import build_openapi
 from chalicelib.audit import export
 from chalicelib.auth import OPERATOR_ROLES
@@ -28,7 +35,7 @@ from chalicelib.sla import calendars, violations
 from chalicelib.sla.sweep import run_sweep
 from chalicelib.stats import service as stats
 
-app = Chalice(app_name=constants.APP_NAME)
+app = ThreadLocalChalice(app_name=constants.APP_NAME)
 api = Router(app, identify_request, is_local)
 app.register_blueprint(console_bp)  # the operators' console at /console/ (static, same origin as the API)
 

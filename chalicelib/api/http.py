@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalice import Response
+from chalice import Chalice, Response
 from pydantic import BaseModel, ValidationError
 
 from chalicelib.errors import Forbidden, FztError, InvalidInput, TooLarge, Unauthenticated
@@ -23,6 +24,38 @@ from chalicelib.errors import Forbidden, FztError, InvalidInput, TooLarge, Unaut
 log = logging.getLogger("fzt.api")
 
 MAX_BODY_BYTES = 64 * 1024
+
+
+class ThreadLocalChalice(Chalice):
+    """Chalice, with the request being handled kept per thread.
+
+    Chalice keeps ``current_request`` (and ``lambda_context``) as plain attributes of the app:
+    right in Lambda, where one process serves one event at a time, wrong in ``make run`` and
+    the tests, where the local server answers requests on one thread each. Two racing requests
+    then read each other's body and credentials, and the 200 of one reports the other's change
+    (seen as a flaky race test: the winner's response, a loser's data on the timeline).
+    """
+
+    @property
+    def _per_thread(self) -> threading.local:
+        return self.__dict__.setdefault("_fzt_per_thread", threading.local())
+
+    @property
+    def current_request(self):
+        return getattr(self._per_thread, "request", None)
+
+    @current_request.setter
+    def current_request(self, value) -> None:
+        self._per_thread.request = value
+
+    @property
+    def lambda_context(self):
+        return getattr(self._per_thread, "context", None)
+
+    @lambda_context.setter
+    def lambda_context(self, value) -> None:
+        self._per_thread.context = value
+
 
 PUBLIC = "public"
 CHANNELS = "channels"
