@@ -19,6 +19,7 @@ from chalicelib.api.http import (
 from chalicelib.api.openapi import build_openapi
 from chalicelib.audit import export
 from chalicelib.auth import OPERATOR_ROLES
+from chalicelib.auth.signin import me, signin_options
 from chalicelib.clock import get_clock
 from chalicelib.console import console_bp
 from chalicelib.context import directory, identify_request, is_local
@@ -41,6 +42,7 @@ app.register_blueprint(console_bp)  # the operators' console at /console/ (stati
 
 PUBLIC = Audience(public=True)
 READERS = Audience(channels=True, roles=OPERATOR_ROLES)
+OPERATORS = Audience(roles=OPERATOR_ROLES)
 CHANNELS = Audience(channels=True)
 
 
@@ -117,6 +119,31 @@ def directory_grids(ctx):
 )
 def directory_grid_board(ctx):
     return directory_service.grid_board(directory(), ctx.params["code"])
+
+
+# --- sign-in -------------------------------------------------------------------------------
+
+
+@api.route(
+    "/v1/signin",
+    summary="How operators sign in on this stage (the console reads it before anyone has signed in)",
+    audience=PUBLIC,
+    response=s.SignInOut,
+    tags=("operators",),
+)
+def auth_signin_options(ctx):
+    return signin_options()
+
+
+@api.route(
+    "/v1/me",
+    summary="The signed-in operator: role and scope from the directory",
+    audience=OPERATORS,
+    response=s.MeOut,
+    tags=("operators",),
+)
+def auth_me(ctx):
+    return me(ctx.identity, directory())
 
 
 # --- petitions -----------------------------------------------------------------------------

@@ -24,7 +24,7 @@ def identify_request(request):
     if headers.get("x-api-key") is None and headers.get("authorization") is None:
         return None
     oidc = None
-    if not settings.is_local and headers.get("authorization") is not None:
+    if headers.get("authorization") is not None and (not settings.is_local or settings.oidc_issuer):
         from chalicelib.auth.oidc import verifier
 
         oidc = verifier(settings)

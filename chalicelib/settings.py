@@ -43,6 +43,12 @@ class Settings(BaseModel):
     oidc_audience: str = ""
     oidc_jwks_url: str = ""
     oidc_username_claim: str = "cognito:username"
+    # The console's sign-in (authorisation code + PKCE, a public client): where the browser is
+    # sent to sign in, where it trades the code for tokens, and where it signs out (optional).
+    oidc_authorize_url: str = ""
+    oidc_token_url: str = ""
+    oidc_logout_url: str = ""
+    oidc_scopes: str = "openid profile"
     clock_start: str | None = None
     directory_path: str | None = None
     log_level: str = "INFO"
@@ -78,6 +84,10 @@ _ENV = {
     "oidc_audience": "FZT_OIDC_AUDIENCE",
     "oidc_jwks_url": "FZT_OIDC_JWKS_URL",
     "oidc_username_claim": "FZT_OIDC_USERNAME_CLAIM",
+    "oidc_authorize_url": "FZT_OIDC_AUTHORIZE_URL",
+    "oidc_token_url": "FZT_OIDC_TOKEN_URL",
+    "oidc_logout_url": "FZT_OIDC_LOGOUT_URL",
+    "oidc_scopes": "FZT_OIDC_SCOPES",
     "clock_start": "FZT_CLOCK_START",
     "directory_path": "FZT_DIRECTORY_PATH",
     "log_level": "FZT_LOG_LEVEL",

@@ -99,13 +99,42 @@ def policy_statements() -> list[dict]:
 SECRET_PARAMETERS = {
     "FZT_DATA_KEY": ("DataKey", True, "Seals phones and names at rest (AES-GCM key material)"),
     "FZT_PHONE_KEY": ("PhoneKey", True, "Keys the phone hash (look-ups, pseudonymised exports)"),
-    "FZT_OIDC_ISSUER": ("OidcIssuer", False, "Operators' OIDC issuer (Cognito pool URL or the city's IdP)"),
-    "FZT_OIDC_AUDIENCE": ("OidcAudience", False, "The console's OIDC client id"),
+}
+
+# Operators' sign-in. In regions with Cognito, the stack's own user pool, client and hosted UI;
+# in the China regions (no Cognito) the city's OIDC provider, given as parameters.
+_COGNITO = "https://${OperatorUserPoolDomain}.auth.${AWS::Region}.amazoncognito.com"
+OIDC_PARAMETERS = {
+    "FZT_OIDC_ISSUER": (
+        "OidcIssuer",
+        "The city's OIDC issuer (China regions)",
+        {"Fn::Sub": "https://cognito-idp.${AWS::Region}.${AWS::URLSuffix}/${OperatorUserPool}"},
+    ),
+    "FZT_OIDC_AUDIENCE": (
+        "OidcAudience",
+        "The console's client id at the city's provider",
+        {"Ref": "OperatorUserPoolClient"},
+    ),
+    "FZT_OIDC_AUTHORIZE_URL": (
+        "OidcAuthorizeUrl",
+        "The city's provider's authorisation endpoint",
+        {"Fn::Sub": _COGNITO + "/oauth2/authorize"},
+    ),
+    "FZT_OIDC_TOKEN_URL": (
+        "OidcTokenUrl",
+        "The city's provider's token endpoint",
+        {"Fn::Sub": _COGNITO + "/oauth2/token"},
+    ),
+    "FZT_OIDC_LOGOUT_URL": (
+        "OidcLogoutUrl",
+        "The city's provider's sign-out endpoint",
+        {"Fn::Sub": _COGNITO + "/logout"},
+    ),
 }
 
 
 def parameters() -> dict:
-    return {
+    out = {
         name: {
             "Type": "String",
             "NoEcho": secret,
@@ -114,12 +143,21 @@ def parameters() -> dict:
         }
         for name, secret, text in SECRET_PARAMETERS.values()
     }
+    for name, text, _ in OIDC_PARAMETERS.values():
+        out[name] = {"Type": "String", "Default": "", "Description": f"{text}; ignored where Cognito serves"}
+    return out
 
 
 def wiring(chalice_template: dict) -> dict:
     env = {k: {"Ref": v} for k, v in {**TABLES, **TOPICS}.items()}
     env["FZT_EXPORT_BUCKET"] = {"Ref": BUCKET}
     env.update({k: {"Ref": name} for k, (name, _, _) in SECRET_PARAMETERS.items()})
+    env.update(
+        {
+            k: {"Fn::If": ["HasCognito", cognito, {"Ref": name}]}
+            for k, (name, _, cognito) in OIDC_PARAMETERS.items()
+        }
+    )
     resources: dict = {}
     for name, res in chalice_template["Resources"].items():
         if res["Type"] != "AWS::Serverless::Function":

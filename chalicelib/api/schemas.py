@@ -158,3 +158,32 @@ class ExportOut(BaseModel):
     location: str
     dt: str
     tables: dict[str, int]
+
+
+# --- sign-in -------------------------------------------------------------------
+
+
+class MeOut(BaseModel):
+    """The signed-in operator, as the directory knows them: the console chooses its views by this."""
+
+    user: str
+    role: str
+    display_name: str
+    district: str
+    department: str | None = None
+
+
+class OidcSignIn(BaseModel):
+    """Authorisation code with PKCE (S256) for a public client: no secret reaches the browser."""
+
+    authorize_url: str
+    token_url: str
+    logout_url: str | None = None
+    client_id: str
+    scopes: str
+
+
+class SignInOut(BaseModel):
+    stage: str
+    local_tokens: bool = Field(description="seeded operators get tokens from POST /_local/token")
+    oidc: OidcSignIn | None = Field(default=None, description="the identity provider's sign-in, if any")

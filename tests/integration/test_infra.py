@@ -94,3 +94,21 @@ def test_athena_tables_declare_the_exported_columns():
         assert declared == {c: types[t] for c, t in columns.items()}, name
         assert glue[name]["Parameters"]["projection.enabled"] == "true"
         assert [k["Name"] for k in glue[name]["PartitionKeys"]] == ["dt"]
+
+
+def test_operators_sign_in_through_the_stacks_user_pool_or_the_citys_provider(packaged):
+    """Where Cognito serves, the functions read the stack's own pool, client and hosted UI;
+    in the China regions, the city's provider from parameters. The pool client sends the
+    browser back to the console's URL (a parameter: referencing the API would be a cycle)."""
+    template = json.loads((packaged / "sam.json").read_text())
+    variables = template["Resources"]["APIHandler"]["Properties"]["Environment"]["Variables"]
+    audience = variables["FZT_OIDC_AUDIENCE"]["Fn::If"]
+    assert audience == ["HasCognito", {"Ref": "OperatorUserPoolClient"}, {"Ref": "OidcAudience"}]
+    for key in ("FZT_OIDC_ISSUER", "FZT_OIDC_AUTHORIZE_URL", "FZT_OIDC_TOKEN_URL"):
+        condition, cognito, city = variables[key]["Fn::If"]
+        assert condition == "HasCognito" and "Fn::Sub" in cognito and "Ref" in city, key
+        assert template["Parameters"][city["Ref"]]["Default"] == ""
+    client = template["Resources"]["OperatorUserPoolClient"]["Properties"]
+    assert client["AllowedOAuthFlows"] == ["code"] and client["GenerateSecret"] is False
+    assert client["CallbackURLs"]["Fn::If"][1] == [{"Ref": "ConsoleUrl"}]
+    assert template["Resources"]["OperatorUserPoolDomain"]["Condition"] == "HasCognito"

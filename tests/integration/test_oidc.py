@@ -104,3 +104,56 @@ def test_the_app_accepts_pool_tokens_and_refuses_local_ones_on_prod(pool, prod_s
     assert ok.status_code == 200, ok.body
     assert refused.status_code == 401
     assert json.loads(refused.body)["error"]["code"] == "unauthenticated"
+
+
+@pytest.fixture
+def local_with_provider(pool, monkeypatch):
+    from chalicelib.settings import reset_settings
+
+    for k, v in {
+        "FZT_OIDC_ISSUER": pool["issuer"],
+        "FZT_OIDC_AUDIENCE": pool["client"],
+        "FZT_OIDC_JWKS_URL": pool["jwks"],
+        "FZT_OIDC_AUTHORIZE_URL": "https://signin.example/oauth2/authorize",
+        "FZT_OIDC_TOKEN_URL": "https://signin.example/oauth2/token",
+    }.items():
+        monkeypatch.setenv(k, v)
+    reset_settings()
+    yield
+    monkeypatch.undo()
+    reset_settings()
+
+
+def test_signin_options_name_the_provider_and_the_public_client(pool, local_with_provider):
+    from chalicelib.local.stack import load_app
+
+    with Client(load_app(), stage_name="local") as client:
+        body = json.loads(client.http.get("/v1/signin").body)
+    assert body["local_tokens"] is True
+    assert body["oidc"] == {
+        "authorize_url": "https://signin.example/oauth2/authorize",
+        "token_url": "https://signin.example/oauth2/token",
+        "logout_url": None,
+        "client_id": pool["client"],
+        "scopes": "openid profile",
+    }
+
+
+def test_the_local_stage_takes_the_providers_tokens_beside_its_own(pool, local_with_provider):
+    from chalicelib.auth.identity import issue_local_token
+    from chalicelib.clock import wall_now
+    from chalicelib.local.stack import load_app
+    from chalicelib.settings import get_settings
+
+    pool_token = pool["token"]("reviewer@210903")
+    local_token = issue_local_token("handler@210902.urban", get_settings().token_secret, wall_now())
+    with Client(load_app(), stage_name="local") as client:
+        a = client.http.get("/v1/me", headers={"Authorization": f"Bearer {pool_token}"})
+        b = client.http.get("/v1/me", headers={"Authorization": f"Bearer {local_token}"})
+        forged = client.http.get("/v1/me", headers={"Authorization": f"Bearer {pool_token[:-4]}AAAA"})
+    assert json.loads(a.body)["user"] == "reviewer@210903", a.body
+    assert b.status_code == 200 and json.loads(b.body)["user"] == "handler@210902.urban", (
+        b.status_code,
+        b.body,
+    )
+    assert forged.status_code == 401

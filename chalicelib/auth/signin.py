@@ -1,0 +1,40 @@
+"""What the console needs to sign an operator in, and who the signed-in operator is.
+
+On the local stage seeded operators get tokens from ``POST /_local/token``; on every stage
+with an OIDC provider configured (Cognito's hosted UI in global regions, the city's provider
+in the China regions) the console sends the browser to the provider and trades the returned
+code for an ID token itself (authorisation code + PKCE, a public client with no secret).
+"""
+
+from __future__ import annotations
+
+from chalicelib.errors import NotFound
+from chalicelib.settings import get_settings
+
+
+def signin_options() -> dict:
+    settings = get_settings()
+    oidc = None
+    s = settings
+    if s.oidc_issuer and s.oidc_audience and s.oidc_authorize_url and s.oidc_token_url:
+        oidc = {
+            "authorize_url": settings.oidc_authorize_url,
+            "token_url": settings.oidc_token_url,
+            "logout_url": settings.oidc_logout_url or None,
+            "client_id": settings.oidc_audience,
+            "scopes": settings.oidc_scopes,
+        }
+    return {"stage": settings.stage, "local_tokens": settings.is_local, "oidc": oidc}
+
+
+def me(identity, directory) -> dict:
+    user = directory.user(identity.name)
+    if user is None:  # identify() found them a moment ago; a directory reload may have removed them
+        raise NotFound("unknown operator")
+    return {
+        "user": user.username,
+        "role": user.role,
+        "display_name": user.display_name,
+        "district": user.district,
+        "department": user.department,
+    }
