@@ -44,7 +44,9 @@ deploy: package ## put the same code on AWS (needs AWS credentials and an S3 buc
 	aws cloudformation package --template-file build/package/sam.json \
 	  --s3-bucket $${FZT_ARTIFACT_BUCKET:?set FZT_ARTIFACT_BUCKET} --output-template-file build/package/packaged.yaml
 	aws cloudformation deploy --template-file build/package/packaged.yaml --stack-name fzt-$(STAGE) \
-	  --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --parameter-overrides Stage=$(STAGE) DataKey=$${FZT_DATA_KEY:?} PhoneKey=$${FZT_PHONE_KEY:?} OidcIssuer=$${FZT_OIDC_ISSUER:?} OidcAudience=$${FZT_OIDC_AUDIENCE:?}
+	  --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --parameter-overrides Stage=$(STAGE) DataKey=$${FZT_DATA_KEY:?} PhoneKey=$${FZT_PHONE_KEY:?} \
+	  ConsoleUrl=$${FZT_CONSOLE_URL:-} OidcIssuer=$${FZT_OIDC_ISSUER:-} OidcAudience=$${FZT_OIDC_AUDIENCE:-} \
+	  OidcAuthorizeUrl=$${FZT_OIDC_AUTHORIZE_URL:-} OidcTokenUrl=$${FZT_OIDC_TOKEN_URL:-} OidcLogoutUrl=$${FZT_OIDC_LOGOUT_URL:-}
 
 audit-query: $(VENV)/.installed ## DuckDB over the local export folder: make audit-query SQL="SELECT …"
 	$(PY) -m chalicelib.audit query "$(SQL)"

@@ -32,8 +32,22 @@ REVALIDATE = "no-cache"
 # The page loads only its own script and stylesheet and talks only to its own origin (the API).
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    "connect-src {connect}; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
+
+
+def csp() -> str:
+    """The page talks to its own origin, and to the identity provider's token endpoint (the
+    console trades the sign-in code for an ID token itself) when one is configured."""
+    from urllib.parse import urlsplit
+
+    from chalicelib.settings import get_settings
+
+    connect = ["'self'"]
+    token_url = urlsplit(get_settings().oidc_token_url)
+    if token_url.scheme in ("https", "http") and token_url.netloc:
+        connect.append(f"{token_url.scheme}://{token_url.netloc}")
+    return CSP.format(connect=" ".join(connect))
 COMMON_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 
 
@@ -53,7 +67,7 @@ class Asset:
             **COMMON_HEADERS,
         }
         if self.name == INDEX:
-            h["Content-Security-Policy"] = CSP
+            h["Content-Security-Policy"] = csp()
             h["X-Frame-Options"] = "DENY"
         return h
 

@@ -13,10 +13,21 @@ export class ApiError extends Error {
 
 export interface Session {
   token: string;
+  /** How the token was obtained: the local stage's seeded operators, or the OIDC provider. */
+  via: "local" | "oidc";
   user: string;
+  display_name: string;
   role: string;
-  /** A district code, or a department code for handlers. */
-  scope: string;
+  district: string;
+  /** The handler's department; null for every other role. */
+  department: string | null;
+}
+
+/** GET /v1/me: the operator as the directory knows them (role and scope decide the views). */
+interface Me {
+  user: string;
+  display_name: string;
+  role: string;
   district: string;
   department: string | null;
 }
@@ -44,12 +55,12 @@ export function setSession(next: Session | null): void {
   else sessionStorage.removeItem(SESSION_KEY);
 }
 
-/** Scope from a user name: "<role>@<district>" or "handler@<district>.<department>". */
-export function sessionFor(token: string, user: string, role: string): Session {
-  const scope = user.includes("@") ? user.slice(user.indexOf("@") + 1) : "";
-  const department = role === "handler" ? scope : null;
-  const district = scope.split(".")[0];
-  return { token, user, role, scope, district, department };
+/** Signs in with a token: asks the API who it names, then keeps both for this tab. */
+export async function signInWith(token: string, via: Session["via"]): Promise<Session> {
+  const me = await call<Me>("GET", "/v1/me", undefined, true, token);
+  const next: Session = { token, via, ...me };
+  setSession(next);
+  return next;
 }
 
 // --- progress indicator: a bar at the top while any request is in flight -------------------------
@@ -78,9 +89,10 @@ export function qs(query: Query): string {
   return parts.length ? `?${parts.join("&")}` : "";
 }
 
-export async function call<T>(method: "GET" | "POST", path: string, body?: unknown, auth = true): Promise<T> {
+export async function call<T>(method: "GET" | "POST", path: string, body?: unknown, auth = true, token?: string): Promise<T> {
   const headers: Record<string, string> = { Accept: "application/json" };
-  if (auth && session) headers.Authorization = `Bearer ${session.token}`;
+  const bearer = token ?? session?.token;
+  if (auth && bearer) headers.Authorization = `Bearer ${bearer}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";
   progress(1);
   let response: Response;
@@ -109,7 +121,7 @@ export async function call<T>(method: "GET" | "POST", path: string, body?: unkno
   if (!response.ok) {
     const err = (data as { error?: { code?: string; message?: string; field?: string } } | null)?.error;
     const failure = new ApiError(response.status, err?.code ?? "http_" + response.status, err?.message ?? response.statusText, err?.field);
-    if (response.status === 401 && auth && session && onExpired) onExpired();
+    if (response.status === 401 && auth && !token && session && onExpired) onExpired();
     throw failure;
   }
   return data as T;

@@ -1,11 +1,12 @@
 // 阜政通 operator console: layout, navigation by role, hash routes.
 
 import "./styles.css";
-import { currentSession, describe, isLocalStage, serverNow, setSession, syncClock, whenSessionExpires, type Session } from "./api";
+import { ApiError, currentSession, describe, get, isLocalStage, serverNow, setSession, signInWith, syncClock, whenSessionExpires, type Session } from "./api";
 import { h, replace } from "./dom";
 import { districtName, departmentName, loadDirectory } from "./directory";
 import { countdown, when } from "./format";
 import { ROLE } from "./labels";
+import { finishSignIn, isReturnFromProvider, signOutUrl, type SignInOptions } from "./oidc";
 import { leave, onRefresh } from "./refresh";
 import { errorBox } from "./ui";
 import { boardView } from "./views/board";
@@ -61,7 +62,7 @@ function shell(s: Session, current: string): HTMLElement {
       h("a", { href: `#/${name}`, "data-nav": name, class: name === current ? "active" : "", "aria-current": name === current ? "page" : null }, ROUTES[name].title(s)),
     ),
   );
-  const logout = h("button", { type: "button", class: "link", "data-logout": "1", onclick: () => signOut() }, "退出");
+  const logout = h("button", { type: "button", class: "link", "data-logout": "1", onclick: () => signOut(undefined, true) }, "退出");
   return h(
     "div",
     { class: "shell" },
@@ -73,7 +74,7 @@ function shell(s: Session, current: string): HTMLElement {
         "div",
         { class: "who", "data-user": s.user, "data-role": s.role },
         h("span", { class: "role" }, ROLE[s.role] ?? s.role),
-        h("span", { class: "user" }, s.user),
+        h("span", { class: "user", title: s.user }, s.display_name || s.user),
         h("span", { class: "scope" }, scopeText(s)),
         clock,
         logout,
@@ -84,10 +85,24 @@ function shell(s: Session, current: string): HTMLElement {
   );
 }
 
-function signOut(message?: string): void {
+/** Ends the tab's session; on the operator's own request also the provider's (single sign-out). */
+function signOut(message?: string, atProvider = false): void {
+  const was = currentSession();
   setSession(null);
+  const leave = atProvider && was?.via === "oidc" && signInOptions?.oidc ? signOutUrl(signInOptions.oidc) : null;
+  if (leave) {
+    location.assign(leave);
+    return;
+  }
   location.hash = "#/";
   void route(message);
+}
+
+let signInOptions: SignInOptions | null = null;
+
+async function loadSignInOptions(): Promise<SignInOptions> {
+  signInOptions ??= await get<SignInOptions>("/v1/signin", {}, false);
+  return signInOptions;
 }
 
 let rendering = 0;
@@ -95,18 +110,29 @@ let rendering = 0;
 async function route(message?: string): Promise<void> {
   const mine = ++rendering;
   leave();
-  const s = currentSession();
+  let s = currentSession();
+  let options: SignInOptions;
   try {
-    await Promise.all([loadDirectory(), syncClock()]);
+    [options] = await Promise.all([loadSignInOptions(), loadDirectory(), syncClock()]);
   } catch (err) {
     replace(app, errorBox(err, () => void route()));
     return;
   }
   if (mine !== rendering) return;
+  if (!s && options.oidc && isReturnFromProvider()) {
+    // Back from the provider's sign-in page with a code: trade it for an ID token, ask who it names.
+    replace(app, h("main", { class: "view login-view" }, h("p", { class: "loading", role: "status" }, "正在登录…")));
+    try {
+      s = await signInWith(await finishSignIn(options.oidc), "oidc");
+    } catch (err) {
+      message = err instanceof Error && !(err instanceof ApiError) ? err.message : describe(err);
+    }
+    if (mine !== rendering) return;
+  }
   if (!s) {
     const el = h("main", { class: "view login-view" });
     replace(app, el);
-    await loginView(el, message, () => {
+    await loginView(el, options, message, () => {
       location.hash = "#/";
       void route();
     });

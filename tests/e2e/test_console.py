@@ -505,8 +505,8 @@ def test_failure_and_missing_figures_are_said_plainly(console_stack, open_page):
     page.locator(".feed[data-loaded]").wait_for()
 
 
-def test_other_stages_ask_for_an_id_token(console_stack, open_page):
-    # Given a stage without the local controls (/_local/* answers 404 there)
+def test_a_stage_without_sign_in_configured_says_so(console_stack, open_page):
+    # Given a stage without the local controls and without an identity provider
     page = open_page(allow=("status of 404",))
     page.route(
         "**/_local/clock",
@@ -514,12 +514,115 @@ def test_other_stages_ask_for_an_id_token(console_stack, open_page):
             status=404, content_type="application/json", body='{"error":{"code":"not_found","message":"x"}}'
         ),
     )
+    page.route(
+        "**/v1/signin",
+        lambda route: route.fulfill(
+            status=200,
+            content_type="application/json",
+            body='{"stage":"prod","local_tokens":false,"oidc":null}',
+        ),
+    )
     page.goto(f"{console_stack.url}/console/")
-    # Then no demo accounts are offered: the login takes the provider's ID token
-    page.locator('textarea[name="token"]').fill("not-a-token")
-    page.click('button[type="submit"]')
-    page.get_by_text("令牌格式不正确").wait_for()
-    assert page.locator("#operators").count() == 0
+    # Then no demo accounts are offered, and the page says whom to ask
+    page.get_by_text("本环境尚未配置统一身份认证").wait_for()
+    assert page.locator("#operators").count() == 0 and page.locator("#oidc-signin").count() == 0
+
+
+# --- sign-in through the identity provider (Cognito's hosted UI in AWS) -------------------------
+
+
+@pytest.fixture(scope="module")
+def provider():
+    from tests.e2e.hosted_ui import HostedUi
+
+    ui = HostedUi(users=["supervisor@210902", "handler@210902.urban", "nobody@210902"])
+    yield ui
+    ui.stop()
+
+
+@pytest.fixture(scope="module")
+def signin_stack(provider):
+    s = RunningStack(env={"FZT_CLOCK_START": CLOCK_START, **provider.stack_env()})
+    yield s
+    if s.proc.poll() is None:
+        s.stop(timeout=30)
+
+
+def sign_in_at_provider(page, user: str, password: str) -> None:
+    page.click("#oidc-signin")
+    page.locator("#signInFormUsername").fill(user)
+    page.locator("#signInFormPassword").fill(password)
+    page.click('button[name="signInSubmitButton"]')
+
+
+def test_an_operator_signs_in_at_the_provider_and_works_in_their_scope(signin_stack, provider, open_page):
+    from tests.e2e.hosted_ui import PASSWORD
+
+    pid = submit(signin_stack)
+    page = open_page()
+    page.goto(f"{signin_stack.url}/console/#/")
+    # The login offers the provider (and, on the local stage, the seeded operators beside it)
+    page.locator("#oidc-signin").wait_for()
+    assert page.locator("#operators").count() == 1
+    # A wrong password stays at the provider
+    sign_in_at_provider(page, "handler@210902.urban", "wrong-password")
+    page.get_by_text("Incorrect username or password.").wait_for()
+    # The right one comes back signed in: role and scope from the directory, the code gone from the address
+    page.locator("#signInFormUsername").fill("handler@210902.urban")
+    page.locator("#signInFormPassword").fill(PASSWORD)
+    page.click('button[name="signInSubmitButton"]')
+    who = page.locator('.who[data-user="handler@210902.urban"][data-role="handler"]')
+    who.wait_for()
+    assert "海州区城市管理综合行政执法局承办人" in who.inner_text() and "部门：" in who.inner_text()
+    assert "code=" not in page.url and "state=" not in page.url
+    assert (
+        page.locator('nav a[data-nav="inbox"]').count() == 1
+        and page.locator('nav a[data-nav="queue"]').count() == 0
+    )
+    # The code was traded with its PKCE verifier (the provider checked it hashes to the challenge)
+    last = provider.token_requests[-1]
+    assert last["grant_type"] == "authorization_code" and len(last["code_verifier"]) >= 43
+    # The provider's token works against the API: the handler's inbox loads
+    page.locator(".feed[data-loaded]").wait_for()
+    # A petition dispatched to the handler's department appears and can be accepted in the console
+    r = signin_stack.api.post(
+        f"/v1/petitions/{pid}/dispatch", {"department": "210902.urban"}, as_="dispatcher@210902"
+    )
+    assert r.status_code == 200, r.text
+    page.reload()
+    act(page, pid, card(page, pid).locator("button", has_text="签收"))
+    assert petition(signin_stack, pid)["status"] == "accepted"
+    assert any(
+        e["type"] == "accepted" and e["actor"] == "handler@210902.urban"
+        for e in petition(signin_stack, pid)["timeline"]
+    )
+    screenshot(page, "10-signed-in-through-the-provider-1366x768")
+    # Signing out ends the provider's session too, and returns to the login
+    page.click("button[data-logout]")
+    page.locator("#oidc-signin").wait_for()
+    assert page.evaluate("sessionStorage.getItem('fzt.console.session')") is None
+
+
+def test_a_forged_return_from_the_provider_signs_nobody_in(signin_stack, provider, open_page):
+    page = open_page(allow=("status of 400",))
+    before = len(provider.token_requests)
+    # A code and state the console never asked for (say, a link sent to an operator)
+    page.goto(f"{signin_stack.url}/console/?code=stolen&state=forged#/")
+    page.get_by_text("登录校验未通过").wait_for()
+    assert len(provider.token_requests) == before  # nothing was traded
+    assert page.locator(".who").count() == 0 and "code=" not in page.url
+
+
+def test_a_provider_account_missing_from_the_directory_is_refused(signin_stack, provider, open_page):
+    from tests.e2e.hosted_ui import PASSWORD
+
+    page = open_page(allow=("status of 401",))
+    page.goto(f"{signin_stack.url}/console/#/")
+    sign_in_at_provider(page, "nobody@210902", PASSWORD)
+    # The provider knows them, the city's directory does not: no console for them
+    page.get_by_text("未登录或登录已过期").wait_for()
+    assert page.locator(".who").count() == 0
+    page.locator("#oidc-signin").wait_for()
 
 
 def test_phone_width_and_the_grid_directory(console_stack, open_page):

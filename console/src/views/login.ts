@@ -1,10 +1,12 @@
-// Login. On the local stack: pick a seeded operator (POST /_local/token). Elsewhere the OIDC
-// provider's ID token (Cognito, or the city's provider) is pasted until the hosted-UI redirect is wired.
+// Login. Wherever an OIDC provider is configured (Cognito's hosted UI in AWS, the city's provider
+// in the China regions): a button that leaves for the provider (see ../oidc.ts). On the local
+// stack, also: pick a seeded operator (POST /_local/token). Role and scope come from GET /v1/me.
 
-import { describe, isLocalStage, post, sessionFor, setSession } from "../api";
+import { describe, post, signInWith } from "../api";
 import { field, h, option, replace } from "../dom";
 import { CITY, dir, departmentName, districtName } from "../directory";
 import { ROLE } from "../labels";
+import { beginSignIn, type SignInOptions } from "../oidc";
 
 interface Operator {
   user: string;
@@ -29,7 +31,7 @@ function operatorsOf(district: string): Operator[] {
   return out;
 }
 
-export async function loginView(el: HTMLElement, message: string | undefined, done: () => void): Promise<void> {
+export async function loginView(el: HTMLElement, options: SignInOptions, message: string | undefined, done: () => void): Promise<void> {
   const status = h("p", { class: "form-error", role: "alert", hidden: !message }, message ?? "");
   const fail = (err: unknown) => {
     replace(status, describe(err));
@@ -37,34 +39,26 @@ export async function loginView(el: HTMLElement, message: string | undefined, do
   };
   const head = h("div", { class: "login-head" }, h("h1", null, "阜政通"), h("p", null, "诉求办理工作台 · 分拨、承办、审核、督办"));
 
-  if (!isLocalStage()) {
-    const input = h("textarea", { name: "token", rows: 4, placeholder: "统一身份认证（OIDC）登录后获得的 ID 令牌" });
-    const form = h(
-      "form",
-      { class: "panel" },
-      h("h2", null, "登录"),
-      field("身份令牌", input),
-      h("button", { type: "submit", class: "primary" }, "登录"),
-      status,
-    );
-    form.addEventListener("submit", (ev) => {
-      ev.preventDefault();
-      try {
-        const token = input.value.trim();
-        const claims = JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
-        // The API takes role and scope from the directory; the console reads them off the user
-        // name (role@scope, as the directory names operators) to choose its views.
-        const user = String(claims["cognito:username"] ?? claims["preferred_username"] ?? claims["username"] ?? "");
-        const role = user.split("@")[0];
-        if (!user) throw new Error("令牌中没有用户名");
-        setSession(sessionFor(token, user, role));
-        done();
-      } catch {
-        replace(status, "令牌格式不正确，请重新复制完整的 ID 令牌");
-        status.hidden = false;
-      }
+  const panels: HTMLElement[] = [];
+  if (options.oidc) {
+    const oidc = options.oidc;
+    const button = h("button", { type: "button", class: "primary", id: "oidc-signin" }, "统一身份认证登录");
+    button.addEventListener("click", () => {
+      button.disabled = true;
+      beginSignIn(oidc).catch((err: unknown) => {
+        fail(err);
+        button.disabled = false;
+      });
     });
-    replace(el, head, form);
+    panels.push(
+      h("section", { class: "panel" }, h("h2", null, "登录"), h("p", { class: "muted" }, "使用本单位统一身份认证账号登录，登录后按您的角色和辖区显示工作台。"), button),
+    );
+  }
+  if (!options.local_tokens) {
+    if (!options.oidc) {
+      panels.push(h("section", { class: "panel" }, h("h2", null, "暂无法登录"), h("p", null, "本环境尚未配置统一身份认证，请联系系统管理员。")));
+    }
+    replace(el, head, status, ...panels);
     return;
   }
 
@@ -77,8 +71,8 @@ export async function loginView(el: HTMLElement, message: string | undefined, do
   const login = async (op: Operator, button: HTMLButtonElement) => {
     button.disabled = true;
     try {
-      const r = await post<{ token: string; user: string; role: string }>("/_local/token", { user: op.user }, false);
-      setSession(sessionFor(r.token, r.user, r.role));
+      const r = await post<{ token: string }>("/_local/token", { user: op.user }, false);
+      await signInWith(r.token, "local");
       done();
     } catch (err) {
       fail(err);
@@ -107,6 +101,7 @@ export async function loginView(el: HTMLElement, message: string | undefined, do
   replace(
     el,
     head,
+    ...panels,
     h(
       "section",
       { class: "panel" },
