@@ -48,6 +48,8 @@ def csp() -> str:
     if token_url.scheme in ("https", "http") and token_url.netloc:
         connect.append(f"{token_url.scheme}://{token_url.netloc}")
     return CSP.format(connect=" ".join(connect))
+
+
 COMMON_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 
 
