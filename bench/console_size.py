@@ -6,7 +6,7 @@ opens ``/console/`` in Debian's headless Chromium with a fresh profile per run (
 - bytes: every response of the first load up to the login list, from Playwright's response
   events — the console's own files (page, script, stylesheet) against the target, and the API
   calls the login list needs beside them; plus what gzip would make of the console's files
-  (API Gateway compresses when the stage sets a minimum compression size; chalice local does not);
+  (API Gateway compresses above the minimum_compression_size in .chalice/config.json; chalice local does not);
 - time: navigation → the login list rendered; click on 分拨员 → the dispatch queue rendered;
   → every card's suggested department filled in (one petition read per card, four at a time).
 
@@ -104,7 +104,8 @@ def main() -> None:
         print(f"  {path:<40} {n:>9,} B")
     share = console_bytes / TARGET
     print(f"  {'console files':<40} {console_bytes:>9,} B  = {share:.0%} of the 500 KB target")
-    print(f"  {'  gzip -9 of the same':<40} {first['console_gzip']:>9,} B  (if the gateway compresses)")
+    gz = first["console_gzip"]
+    print(f"  {'  gzip -9 of the same':<40} {gz:>9,} B  (about what API Gateway sends; local: none)")
     for path, n in first["api"]:
         print(f"  {path:<40} {n:>9,} B  (API)")
     total = console_bytes + api_bytes

@@ -112,3 +112,12 @@ def test_operators_sign_in_through_the_stacks_user_pool_or_the_citys_provider(pa
     assert client["AllowedOAuthFlows"] == ["code"] and client["GenerateSecret"] is False
     assert client["CallbackURLs"]["Fn::If"][1] == [{"Ref": "ConsoleUrl"}]
     assert template["Resources"]["OperatorUserPoolDomain"]["Condition"] == "HasCognito"
+
+
+def test_the_api_is_regional_and_compresses(packaged):
+    """Regional: edge-optimised endpoints are not offered in the China regions. Compressed
+    above 1 KB: the console's first load shrinks to about a third (bench/console_size)."""
+    template = json.loads((packaged / "sam.json").read_text())
+    api = template["Resources"]["RestAPI"]["Properties"]
+    assert api["EndpointConfiguration"] == "REGIONAL"
+    assert api["MinimumCompressionSize"] == 1024
