@@ -554,6 +554,7 @@ def new_petition(
         category=category,
         priority=priority,
         suggested_department=suggestion.department if suggestion else None,
+        suggested_co_departments=list(suggestion.co_departments) if suggestion else [],
         reported_by=reported_by,
     )
     return Outcome(p, [event], _citizen_sms("receipt", p))

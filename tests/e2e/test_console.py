@@ -625,6 +625,30 @@ def test_a_provider_account_missing_from_the_directory_is_refused(signin_stack, 
     page.locator("#oidc-signin").wait_for()
 
 
+def test_the_queue_preselects_the_catalogues_lead_and_co_departments(console_stack, open_page):
+    # Given a domestic-violence petition: the catalogue has the police lead, justice and civil affairs help
+    pid = submit(
+        console_stack,
+        category="family.domestic_violence",
+        content=f"邻居家经常传出打骂声（{uuid.uuid4().hex[:6]}）",
+    )
+    page = open_page()
+    login(page, console_stack.url, "dispatcher@210902")
+    form = card(page, pid)
+    form.locator('.hint[data-suggested="210902.police"]').wait_for()
+    # Then the lead is chosen and both co-departments are ticked, nothing else
+    assert form.locator('select[name="department"]').input_value() == "210902.police"
+    ticked = form.locator('input[name="co_departments"]:checked')
+    assert sorted(ticked.evaluate_all("els => els.map(e => e.value)")) == ["210902.civil", "210902.justice"]
+    # And dispatching as suggested records them on the petition
+    act(page, pid, form.locator('button[type="submit"]', has_text="派单"))
+    p = petition(console_stack, pid)
+    assert (p["department"], sorted(p["co_departments"])) == (
+        "210902.police",
+        ["210902.civil", "210902.justice"],
+    )
+
+
 def test_phone_width_and_the_grid_directory(console_stack, open_page):
     pid = submit(console_stack, content=f"楼道灯不亮，老人上下楼不便（{uuid.uuid4().hex[:6]}）")
     page = open_page(viewport=PHONE)

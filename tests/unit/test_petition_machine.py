@@ -136,6 +136,38 @@ def test_every_action_in_the_table_has_a_handler_and_a_wire_body() -> None:
             ), (action, key)
 
 
+@pytest.mark.parametrize(
+    ("category", "district", "lead", "co"),
+    [
+        ("family.domestic_violence", "210902", "210902.police", ["210902.justice", "210902.civil"]),
+        ("family", "210903", "210903.justice", ["210903.civil"]),
+        ("municipal.lighting", "210902", "210902.urban", []),
+    ],
+)
+def test_the_created_event_carries_the_catalogues_lead_and_co_departments(
+    category, district, lead, co
+) -> None:
+    """The dispatch queue preselects both from the created event (catalogue.csv, most specific category)."""
+    outcome = domain.new_petition(
+        id="FZ0000009",
+        channel="wechat",
+        district=district,
+        content="家里有人动手打人，请帮帮我们",
+        env=env_at(sh(2026, 11, 18, 9)),
+        identity=IDENTITIES["wechat"],
+        priority="normal",
+        title=None,
+        category=category,
+        anonymous=True,
+        contact={},
+        location=None,
+        channel_ref=None,
+        reported_by=None,
+    )
+    (created,) = outcome.events
+    assert (created["suggested_department"], created["suggested_co_departments"]) == (lead, co)
+
+
 def test_every_status_is_reachable_from_received() -> None:
     seen, todo = {"received"}, deque(["received"])
     while todo:
