@@ -27,7 +27,7 @@ from chalicelib.directory import service as directory_service
 from chalicelib.intake import service as intake
 from chalicelib.intake.models import PetitionIn
 from chalicelib.local import controls
-from chalicelib.notify import inbound
+from chalicelib.notify import attention, inbound
 from chalicelib.petitions import schemas as ps
 from chalicelib.petitions import service as petitions
 from chalicelib.petitions.env import current_env
@@ -237,6 +237,19 @@ for _action, _body in ps.ACTION_BODIES.items():
 )
 def sla_violations(ctx):
     return violations.list_violations(ctx.identity, ctx.query, directory())
+
+
+@api.route(
+    "/v1/notifications/attention",
+    summary="Notifications a person must check: dead, or SMS unconfirmed after a crash (newest first)",
+    query=s.AttentionQuery,
+    audience=Audience(roles=("supervisor", "chief", "auditor", "admin")),
+    response=s.AttentionPage,
+    errors=(404,),
+    tags=("supervision",),
+)
+def notify_attention(ctx):
+    return attention.list_attention(ctx.identity, ctx.query.district, directory())
 
 
 @api.route(

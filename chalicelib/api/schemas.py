@@ -187,3 +187,27 @@ class SignInOut(BaseModel):
     stage: str
     local_tokens: bool = Field(description="seeded operators get tokens from POST /_local/token")
     oidc: OidcSignIn | None = Field(default=None, description="the identity provider's sign-in, if any")
+
+
+# --- notifications a person must check -----------------------------------------
+
+
+class AttentionQuery(Strict):
+    model_config = {"extra": "forbid", "strict": False}
+    district: str | None = Field(default=None, pattern=r"^[0-9]{6}$")
+
+
+class AttentionOut(BaseModel):
+    id: str
+    petition_id: str
+    kind: str
+    channel: Literal["sms", "topic"]
+    topic: str | None = None
+    status: Literal["dead", "unconfirmed"]
+    attempts: int
+    problem: str | None = Field(default=None, description="why it is dead: a reason, or the error's name")
+    created_at: str
+
+
+class AttentionPage(BaseModel):
+    items: list[AttentionOut]

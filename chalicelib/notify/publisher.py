@@ -34,6 +34,7 @@ from chalicelib.settings import get_settings
 log = logging.getLogger("fzt.notify")
 
 MAX_ATTEMPTS = 5
+ATTENTION = ("dead", "unconfirmed")
 LEASE = timedelta(seconds=60)
 BASE_BACKOFF = 30
 MAX_BACKOFF = 3600
@@ -122,6 +123,10 @@ def _record(item: OutboxItem, status: str, now: datetime, env, **extra) -> None:
             **extra,
         }
         item.status = status
+        # Dead and unconfirmed records join the district's `attention` index: the supervision
+        # board lists them for a person to check (a call, a letter), so none is lost silently.
+        item.attention_district = petition.district if status in ATTENTION else None
+        item.problem = (extra.get("reason") or extra.get("error")) if status == "dead" else None
         item.shard = item.shard if pending else None
         if not pending:
             item.next_attempt_at = None

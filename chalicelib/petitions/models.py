@@ -102,6 +102,18 @@ class _Pending(GlobalSecondaryIndex):
     next_attempt_at = UnicodeAttribute(range_key=True)
 
 
+class _Attention(GlobalSecondaryIndex):
+    """Sparse: only the records a person must look at (dead, or an SMS whose sending could not
+    be confirmed), by the petition's district, newest last."""
+
+    class Meta:
+        index_name = "attention"
+        projection = AllProjection()
+
+    attention_district = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
 @db.table("table_outbox")
 class OutboxItem(Model):
     class Meta:
@@ -118,8 +130,11 @@ class OutboxItem(Model):
     created_at = UnicodeAttribute()
     urgent = BooleanAttribute(default=False)
     body = JSONAttribute()  # template, values, topic, attributes, sealed recipient
+    attention_district = UnicodeAttribute(null=True)  # present when dead or unconfirmed: `attention`
+    problem = UnicodeAttribute(null=True)  # why it is dead: a reason, or the error's name
 
     pending = _Pending()
+    attention = _Attention()
 
 
 @db.table("table_idempotency")

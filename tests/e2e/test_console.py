@@ -286,6 +286,9 @@ def test_dispatch_accept_resolve_review_then_the_board_after_a_week(console_stac
     violation = page.locator(f'table[data-board="violations"] tr[data-petition="{neglected}"]')
     assert "拒不接单" in violation.first.inner_text()
     assert page.locator(f'table[data-board="overdue"] tr[data-petition="{worked}"]').count() == 0
+    # (every SMS of this journey went out: the list of notifications needing a person is empty)
+    assert page.locator('[data-kpi="undelivered"] b').inner_text() == "0"
+    page.get_by_text("暂无需人工核实的通知").wait_for()
     screenshot(page, "04-supervision-board-1366x768")
     page.set_viewport_size(PHONE)
     screenshot(page, "05-supervision-board-375x812")

@@ -42,6 +42,13 @@ def statuses(api, pid: str) -> list[str]:
     return [e["status"] for e in timeline if e["type"] == "notification"]
 
 
+def attention(api, who: str, pid: str) -> list[dict]:
+    """What the supervision board of ``who`` lists for this petition as needing a person."""
+    r = api.get("/v1/notifications/attention", as_=who)
+    assert r.status_code == 200, r.text
+    return [n for n in r.json()["items"] if n["petition_id"] == pid]
+
+
 class Flaky(publisher.SnsPort):
     """SNS that fails the first ``failures`` calls (fault injected at the publisher's client)."""
 
@@ -73,6 +80,7 @@ def test_receipt_sms_is_sent_once_with_the_tracking_number(api):
     sent = sms_to(api, "+8613700137001")
     assert len(sent) == 1 and pid in sent[0]["message"] and sent[0]["message"].startswith("【阜政通】")
     assert statuses(api, pid) == ["queued", "sent"]
+    assert attention(api, "supervisor@210905", pid) == []  # delivered: nothing for a person to do
     api.post("/_local/sweep")
     assert len(sms_to(api, "+8613700137001")) == 1
 
@@ -103,6 +111,14 @@ def test_after_max_attempts_a_notification_is_dead_and_visible(api, restore_port
     assert statuses(api, pid)[-1] == "dead"
     assert statuses(api, pid).count("dead") == 1
     assert sms_to(api, "+8613700137003") == []
+    # The district's supervision board lists it for a person to check; the next district's does not
+    mine = attention(api, "supervisor@210905", pid)
+    assert [(n["kind"], n["channel"], n["status"], n["problem"]) for n in mine] == [
+        ("receipt", "sms", "dead", "ConnectionError")
+    ]
+    assert mine[0]["attempts"] == publisher.MAX_ATTEMPTS
+    assert attention(api, "chief@210900", pid) == mine  # the city sees every district's
+    assert attention(api, "supervisor@210902", pid) == []
 
 
 def test_quiet_hours_defer_citizen_sms_until_eight(api):
@@ -153,6 +169,9 @@ def test_a_crash_between_publish_and_mark_does_not_send_the_sms_twice(api, resto
     assert len(sent) == 1
     pid = re.search(r"编号(\w+)", sent[0]["message"]).group(1)
     assert statuses(api, pid) == ["queued", "unconfirmed"]
+    assert [(n["kind"], n["status"]) for n in attention(api, "supervisor@210905", pid)] == [
+        ("receipt", "unconfirmed")
+    ]
 
 
 def close(api, phone: str) -> str:

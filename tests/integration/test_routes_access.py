@@ -39,6 +39,7 @@ POST /v1/petitions          401 401 401 ok  403 403 403 403 403 403 403
 GET  /v1/petitions/{id}     401 401 401 ok  ok  ok  ok  ok  ok  ok  ok
 GET  /v1/violations         401 401 401 403 ok  ok  ok  ok  ok  ok  ok
 GET  /v1/stats              401 401 401 403 ok  ok  ok  ok  ok  ok  ok
+GET  /v1/notifications/attention 401 401 401 403 403 403 403 ok ok ok ok
 POST /v1/exports            401 401 401 403 403 403 403 403 403 ok  ok
 POST /v1/admin/calendar     401 401 401 403 403 403 403 403 403 403 ok
 """

@@ -6,12 +6,12 @@ import { get, type Query, type Session } from "../api";
 import { badge, h, replace, section, type Child } from "../dom";
 import { CITY, departmentName, districtName, districtsIn } from "../directory";
 import { countdown, when } from "../format";
-import { ESCALATION, label, OPEN_STATUSES, STAGE, VIOLATION } from "../labels";
+import { ESCALATION, label, NOTIFY_CHANNEL, NOTIFY_KIND, NOTIFY_STATUS, OPEN_STATUSES, STAGE, VIOLATION } from "../labels";
 import { petitionCard, type Page, type Petition } from "../petition";
 import { refresh } from "../refresh";
 import { empty, errorBox, loading } from "../ui";
 import type { View } from "../main";
-import { departmentFilter, districtFilter, refreshButton, toolbar } from "./common";
+import { initialWhere, refreshButton, toolbar, whereFilters } from "./common";
 
 const MAX_PAGES = 5;
 
@@ -22,6 +22,18 @@ interface Violation {
   petition_id: string;
   stage: string;
   at: string;
+}
+
+/** A notification nobody received for sure (GET /v1/notifications/attention): a person must follow up. */
+interface Undelivered {
+  id: string;
+  petition_id: string;
+  kind: string;
+  channel: string;
+  status: string;
+  attempts: number;
+  problem: string | null;
+  created_at: string;
 }
 
 async function all(query: Query): Promise<{ items: Petition[]; truncated: boolean }> {
@@ -142,23 +154,54 @@ function violationsTable(items: Violation[]): HTMLElement {
   );
 }
 
+function undeliveredTable(items: Undelivered[]): HTMLElement {
+  if (!items.length) return empty("暂无需人工核实的通知");
+  return h(
+    "div",
+    { class: "table-wrap" },
+    h(
+      "table",
+      { "data-board": "undelivered" },
+      h("thead", null, h("tr", null, ["时间", "通知", "方式", "状态", "尝试", "诉求"].map((t) => h("th", null, t)))),
+      h(
+        "tbody",
+        null,
+        items.map((n) =>
+          h(
+            "tr",
+            { "data-notification": n.id, "data-petition": n.petition_id },
+            h("td", null, when(n.created_at)),
+            h("td", null, label(NOTIFY_KIND, n.kind)),
+            h("td", null, label(NOTIFY_CHANNEL, n.channel)),
+            h("td", null, label(NOTIFY_STATUS, n.status), n.problem ? h("small", { class: "muted" }, `（${n.problem === "no phone number" ? "无手机号" : n.problem}）`) : null),
+            h("td", null, String(n.attempts)),
+            h("td", null, h("a", { href: `#/p/${n.petition_id}` }, n.petition_id)),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
 export const boardView: View = async (el, s) => {
-  let district = s.district === CITY ? "" : s.district;
-  let department = "";
+  const where = initialWhere(s);
   const body = h("div", { class: "board" });
 
   const load = async () => {
     replace(body, loading("正在汇总督办信息…"));
+    const { district, department } = where;
     const query: Query = { district: district || null, department: department || null };
     const districts = department ? [] : district ? [district] : districtsIn(s.district).map((d) => d.code);
     try {
-      const [overdue, everything, violationPages] = await Promise.all([
+      const [overdue, everything, violationPages, attention] = await Promise.all([
         all({ ...query, overdue: true }),
         all(query),
         department
           ? Promise.all([get<{ items: Violation[] }>("/v1/violations", { unit: department })])
           : Promise.all(districts.map((d) => get<{ items: Violation[] }>("/v1/violations", { district: d }))),
+        get<{ items: Undelivered[] }>("/v1/notifications/attention", { district: (department ? department.split(".")[0] : district) || null }),
       ]);
+      const undelivered = department ? attention.items.filter((n) => everything.items.some((p) => p.id === n.petition_id)) : attention.items;
       const open = everything.items.filter((p) => OPEN_STATUSES.includes(p.status));
       const overdueOpen = overdue.items.filter((p) => OPEN_STATUSES.includes(p.status));
       const soon = open.filter((p) => p.sla_state === "due_soon");
@@ -174,6 +217,7 @@ export const boardView: View = async (el, s) => {
           kpi("即将到期", soon.length, "due-soon"),
           kpi("已升级", escalated.length, "escalated"),
           kpi("问责记录", violations.length, "violations"),
+          kpi("待核实通知", undelivered.length, "undelivered"),
         ),
         overdue.truncated || everything.truncated ? h("p", { class: "note warn" }, `仅统计最近 ${MAX_PAGES * 100} 件，请按区县或部门筛选查看全部。`) : null,
       ];
@@ -203,6 +247,7 @@ export const boardView: View = async (el, s) => {
           ),
         );
       }
+      parts.push(section("待人工核实的通知（发送失败或结果未知）", undeliveredTable(undelivered)));
       parts.push(section("问责记录", violationsTable(violations)));
       replace(body, parts);
       body.setAttribute("data-loaded", "1");
@@ -211,23 +256,11 @@ export const boardView: View = async (el, s) => {
     }
   };
 
-  const deptSelect = () =>
-    departmentFilter(district, department, (v) => {
-      department = v;
-      void load();
-    });
-  const deptHolder = h("span", null, deptSelect());
   replace(
     el,
     toolbar(
       s.role === "chief" ? "督办·批示" : "督办",
-      districtFilter(s, district, (v) => {
-        district = v;
-        department = "";
-        replace(deptHolder, deptSelect());
-        void load();
-      }),
-      deptHolder,
+      ...whereFilters(s, where, () => void load()),
       refreshButton(() => void load()),
     ),
     body,

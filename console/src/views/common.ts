@@ -1,7 +1,7 @@
 // Pieces several views share: the title bar with filters, and scope-limited selects.
 
 import type { Session } from "../api";
-import { h, option, type Child } from "../dom";
+import { h, option, replace, type Child } from "../dom";
 import { CITY, dir, districtsIn } from "../directory";
 
 export function toolbar(title: string, ...controls: Child[]): HTMLElement {
@@ -40,4 +40,35 @@ export function departmentFilter(district: string, value: string, onChange: (v: 
   );
   sel.addEventListener("change", () => onChange(sel.value));
   return sel;
+}
+
+/** What a view is filtered to: a district ("" for all the user may see) and a department ("" for all). */
+export interface Where {
+  district: string;
+  department: string;
+}
+
+export function initialWhere(s: Session): Where {
+  return { district: s.district === CITY ? "" : s.district, department: "" };
+}
+
+/** The district select (city-level users only) and the chosen district's department select, kept
+ * in `where`; choosing another district clears the department. */
+export function whereFilters(s: Session, where: Where, onChange: () => void, departments = true): Child[] {
+  const holder = h("span");
+  const departmentSelect = () =>
+    departments
+      ? departmentFilter(where.district, where.department, (v) => {
+          where.department = v;
+          onChange();
+        })
+      : null;
+  replace(holder, departmentSelect());
+  const districtSelect = districtFilter(s, where.district, (v) => {
+    where.district = v;
+    where.department = "";
+    replace(holder, departmentSelect());
+    onChange();
+  });
+  return [districtSelect, holder];
 }

@@ -4,12 +4,12 @@
 import { ApiError, get, serverNow, type Query } from "../api";
 import { chart, COLORS } from "../charts";
 import { h, replace, section, type Child } from "../dom";
-import { CITY, departmentName, districtName } from "../directory";
+import { departmentName, districtName } from "../directory";
 import { percent, ymd } from "../format";
 import { leave } from "../refresh";
 import { empty, errorBox, limiter, loading } from "../ui";
 import type { View } from "../main";
-import { departmentFilter, districtFilter, refreshButton, toolbar } from "./common";
+import { initialWhere, refreshButton, toolbar, whereFilters } from "./common";
 
 interface Rate {
   value: number | null;
@@ -121,8 +121,7 @@ async function daily(query: Query, to: number, days: number, given?: Record<stri
 
 export const statsView: View = async (el, s) => {
   let days = 30;
-  let district = s.district === CITY ? "" : s.district;
-  let department = "";
+  const where = initialWhere(s);
   const body = h("div", { class: "stats" });
 
   const load = async () => {
@@ -131,6 +130,7 @@ export const statsView: View = async (el, s) => {
     const today = serverNow();
     const to = ymd(today);
     const from = ymd(today - (days - 1) * DAY);
+    const { district, department } = where;
     const scope: Query = s.role === "handler" ? {} : { district: department ? null : district || null, department: department || null };
     let stats: Stats;
     try {
@@ -233,27 +233,12 @@ export const statsView: View = async (el, s) => {
     days = Number(windowSelect.value);
     void load();
   });
-  const deptHolder = h("span");
-  const deptSelect = () =>
-    s.role === "handler"
-      ? null
-      : departmentFilter(district, department, (v) => {
-          department = v;
-          void load();
-        });
-  replace(deptHolder, deptSelect());
   replace(
     el,
     toolbar(
       "数据看板",
       windowSelect,
-      districtFilter(s, district, (v) => {
-        district = v;
-        department = "";
-        replace(deptHolder, deptSelect());
-        void load();
-      }),
-      deptHolder,
+      ...whereFilters(s, where, () => void load(), s.role !== "handler"),
       refreshButton(() => void load()),
     ),
     body,
