@@ -121,3 +121,12 @@ def test_the_api_is_regional_and_compresses(packaged):
     api = template["Resources"]["RestAPI"]["Properties"]
     assert api["EndpointConfiguration"] == "REGIONAL"
     assert api["MinimumCompressionSize"] == 1024
+
+
+def test_the_daily_export_has_lambdas_longest_timeout(packaged):
+    """The export scans every table (bench/export.py: about 600,000 rows at 100,000 petitions);
+    the 30 s the API's functions get would cut it short."""
+    template = json.loads((packaged / "sam.json").read_text())
+    fn = template["Resources"]["AuditDailyExport"]["Properties"]
+    assert (fn["Timeout"], fn["MemorySize"]) == (900, 1024)
+    assert template["Resources"]["APIHandler"]["Properties"]["Timeout"] == 30
