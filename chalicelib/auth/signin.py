@@ -15,8 +15,13 @@ from chalicelib.settings import get_settings
 def signin_options() -> dict:
     settings = get_settings()
     oidc = None
-    s = settings
-    if s.oidc_issuer and s.oidc_audience and s.oidc_authorize_url and s.oidc_token_url:
+    needed = (
+        settings.oidc_issuer,
+        settings.oidc_audience,
+        settings.oidc_authorize_url,
+        settings.oidc_token_url,
+    )
+    if all(needed):
         oidc = {
             "authorize_url": settings.oidc_authorize_url,
             "token_url": settings.oidc_token_url,

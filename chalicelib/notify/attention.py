@@ -10,7 +10,6 @@ from chalicelib import db
 from chalicelib.errors import InvalidInput, NotFound
 from chalicelib.petitions.models import OutboxItem
 
-CITY = "210900"
 LIMIT = 200
 
 
@@ -31,7 +30,7 @@ def _out(item: OutboxItem) -> dict:
 
 def list_attention(identity, district: str | None, directory) -> dict:
     db.bound()
-    scope = CITY if identity.role in ("auditor", "admin") else identity.district
+    scope = identity.scope
     if district is not None:
         if directory.district(district) is None:
             raise InvalidInput(f"unknown district {district!r}", field="district")

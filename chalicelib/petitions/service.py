@@ -87,12 +87,10 @@ def _partitions(identity, query, directory) -> list[tuple[str, str]]:
         dep = directory.department(query.department)
         if dep is None:
             raise InvalidInput(f"unknown department {query.department!r}", field="department")
-        if identity.role not in ("auditor", "admin") and not directory.covers(
-            identity.district, dep.district
-        ):
+        if not directory.covers(identity.scope, dep.district):
             raise NotFound("outside your scope", field="department")
         return [("department", query.department)]
-    scope = identity.district if identity.role not in ("auditor", "admin") else "210900"
+    scope = identity.scope
     if query.district:
         if directory.district(query.district) is None:
             raise InvalidInput(f"unknown district {query.district!r}", field="district")

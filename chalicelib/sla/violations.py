@@ -27,7 +27,7 @@ def list_violations(identity, query, directory) -> dict:
         unit, district = identity.department, None
     else:
         unit, district = query.unit, query.district
-        scope = identity.district if identity.role not in ("auditor", "admin") else "210900"
+        scope = identity.scope
         target = district or (unit.split(".", 1)[0] if unit else None)
         if target is None:
             raise InvalidInput("give a unit or a district", field="district")

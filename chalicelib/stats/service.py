@@ -39,7 +39,7 @@ def stats(identity, query) -> dict:
         raise InvalidInput("to is before from", field="to")
     if (end - start).days > MAX_WINDOW_DAYS:
         raise InvalidInput(f"at most {MAX_WINDOW_DAYS} days; longer windows: the exports", field="from")
-    scope = "210900" if identity.role in ("auditor", "admin") else identity.district
+    scope = identity.scope
     if identity.role == "handler":
         if query.department and query.department != identity.department:
             raise NotFound("outside your department", field="department")
