@@ -108,6 +108,14 @@ def petition(console_stack, pid: str, as_: str = "admin@210900") -> dict:
     return r.json()
 
 
+def answer(page, pattern: str, status: int, body: dict) -> None:
+    """Let the page's requests matching ``pattern`` get this JSON answer instead of the stack's."""
+    page.route(
+        pattern,
+        lambda route: route.fulfill(status=status, content_type="application/json", body=json.dumps(body)),
+    )
+
+
 def card(page, pid: str):
     return page.locator(f'article.card[data-petition="{pid}"]')
 
@@ -478,26 +486,12 @@ def test_failure_and_missing_figures_are_said_plainly(console_stack, open_page):
     page = open_page(allow=("status of 404", "status of 503"))
     login(page, console_stack.url, "supervisor@210902")
     # Given GET /v1/stats answers 404 (a stage without figures)
-    page.route(
-        "**/v1/stats*",
-        lambda route: route.fulfill(
-            status=404,
-            content_type="application/json",
-            body=json.dumps({"error": {"code": "not_found", "message": "no such route"}}),
-        ),
-    )
+    answer(page, "**/v1/stats*", 404, {"error": {"code": "not_found", "message": "no such route"}})
     page.click('.nav a[data-nav="stats"]')
     page.locator('[data-stats="none"]').filter(has_text="暂无数据").wait_for()
     page.unroute("**/v1/stats*")
     # Given the API is down for the list
-    page.route(
-        "**/v1/petitions?*",
-        lambda route: route.fulfill(
-            status=503,
-            content_type="application/json",
-            body=json.dumps({"error": {"code": "unavailable", "message": "maintenance"}}),
-        ),
-    )
+    answer(page, "**/v1/petitions?*", 503, {"error": {"code": "unavailable", "message": "maintenance"}})
     page.click('.nav a[data-nav="list"]')
     box = page.locator(".error[role=alert]").first
     box.wait_for()
@@ -511,20 +505,8 @@ def test_failure_and_missing_figures_are_said_plainly(console_stack, open_page):
 def test_a_stage_without_sign_in_configured_says_so(console_stack, open_page):
     # Given a stage without the local controls and without an identity provider
     page = open_page(allow=("status of 404",))
-    page.route(
-        "**/_local/clock",
-        lambda route: route.fulfill(
-            status=404, content_type="application/json", body='{"error":{"code":"not_found","message":"x"}}'
-        ),
-    )
-    page.route(
-        "**/v1/signin",
-        lambda route: route.fulfill(
-            status=200,
-            content_type="application/json",
-            body='{"stage":"prod","local_tokens":false,"oidc":null}',
-        ),
-    )
+    answer(page, "**/_local/clock", 404, {"error": {"code": "not_found", "message": "no such route"}})
+    answer(page, "**/v1/signin", 200, {"stage": "prod", "local_tokens": False, "oidc": None})
     page.goto(f"{console_stack.url}/console/")
     # Then no demo accounts are offered, and the page says whom to ask
     page.get_by_text("本环境尚未配置统一身份认证").wait_for()
