@@ -3,9 +3,12 @@
 The data plane (tables, topics, bucket, user pool) comes from the same template
 the local stack applies to moto. This script adds the wiring that only exists
 in the cloud: each Lambda function's environment (physical names by ``Ref``)
-and a least-privilege policy per function role (ARNs built from the partition,
-so the template also deploys to aws-cn). Function and role names are read from
-a first ``chalice package`` pass, so a new schedule gets its wiring too.
+and a least-privilege policy on each function's own role, from :data:`FUNCTIONS`
+(ARNs built from the partition, so the template also deploys to aws-cn).
+Function and role names are read from a first ``chalice package`` pass; a
+function that :data:`FUNCTIONS` does not name fails the packaging, so a new
+schedule or subscription gets exactly the grants written for it, never a
+default.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from cfnlint.decode import decode_str
@@ -24,17 +28,155 @@ from cfnlint.decode import decode_str
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "infra" / "template.yaml"
 
+# The app's tables: name → (environment variable, logical id in infra/template.yaml).
 TABLES = {
-    "FZT_TABLE_PETITIONS": "PetitionsTable",
-    "FZT_TABLE_EVENTS": "EventsTable",
-    "FZT_TABLE_TIMERS": "TimersTable",
-    "FZT_TABLE_OUTBOX": "OutboxTable",
-    "FZT_TABLE_DIRECTORY": "DirectoryTable",
-    "FZT_TABLE_IDEMPOTENCY": "IdempotencyTable",
-    "FZT_TABLE_VIOLATIONS": "ViolationsTable",
+    "petitions": ("FZT_TABLE_PETITIONS", "PetitionsTable"),
+    "events": ("FZT_TABLE_EVENTS", "EventsTable"),
+    "timers": ("FZT_TABLE_TIMERS", "TimersTable"),
+    "outbox": ("FZT_TABLE_OUTBOX", "OutboxTable"),
+    "directory": ("FZT_TABLE_DIRECTORY", "DirectoryTable"),
+    "idempotency": ("FZT_TABLE_IDEMPOTENCY", "IdempotencyTable"),
+    "violations": ("FZT_TABLE_VIOLATIONS", "ViolationsTable"),
 }
 TOPICS = {"FZT_TOPIC_ORDERS_ARN": "OrdersTopic", "FZT_TOPIC_SUPERVISION_ARN": "SupervisionTopic"}
 BUCKET = "ExportBucket"
+
+# What PynamoDB sends for the app's reads and writes. Transactions (TransactWriteItems) are
+# authorised per item as PutItem; nothing deletes (the timeline is append-only) and nothing
+# batch-writes from a function (the directory is loaded by the deployment), so neither
+# DeleteItem nor BatchWriteItem (which can delete) is granted.
+READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query")
+WRITE_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem")
+SCAN_ACTIONS = ("dynamodb:Scan",)
+# The export reads these tables whole (chalicelib/audit/export.py SOURCES); nothing else scans.
+EXPORTED = frozenset({"petitions", "events", "outbox", "violations"})
+EVERY_TABLE = frozenset(TABLES)
+LOG_GROUPS = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/*"
+PETITION_WRITES = frozenset({"petitions", "events", "timers", "outbox", "violations"})
+
+
+@dataclass(frozen=True)
+class Access:
+    """What one function touches. ``writes`` are read too; ``scans`` are read whole (exports)."""
+
+    reads: frozenset[str] = frozenset()
+    writes: frozenset[str] = frozenset()
+    scans: frozenset[str] = frozenset()
+    topics: bool = False  # publish to the orders and supervision topics, and SMS to phones
+    bucket: bool = False  # write Parquet under exports/ in the export bucket
+    sign_in: bool = False  # verifies operators' tokens (the OIDC settings)
+
+    @property
+    def tables(self) -> frozenset[str]:
+        return self.reads | self.writes | self.scans
+
+
+# Every Lambda function of the app (Chalice's names, as in app.py) and exactly what it may touch.
+# A function chalice packages that is missing here fails `make package`: add it with its grants.
+FUNCTIONS: dict[str, Access] = {
+    # Every HTTP route. POST /v1/exports runs the on-demand export inside this function
+    # (export.run_export), hence the Scan of the exported tables and the bucket.
+    "api_handler": Access(writes=EVERY_TABLE, scans=EXPORTED, topics=True, bucket=True, sign_in=True),
+    # Due timers → the ladder's steps committed with the petition; then drains the outbox.
+    "sla_sweep": Access(reads=frozenset({"directory"}), writes=PETITION_WRITES, topics=True),
+    # The daily Parquet export: reads, never writes a table, publishes nothing.
+    "audit_daily_export": Access(scans=EXPORTED, bucket=True),
+    # A citizen's 1/2/3 reply: finds the petition by phone hash (by_phone), records the rating.
+    "notify_inbound_sms": Access(reads=frozenset({"directory"}), writes=PETITION_WRITES, topics=True),
+}
+
+
+def _table_arn(table: str) -> dict:
+    return {"Fn::GetAtt": [TABLES[table][1], "Arn"]}
+
+
+def indexed_tables(template: dict) -> frozenset[str]:
+    """The tables that have secondary indexes in infra/template.yaml (their index ARNs are granted)."""
+    return frozenset(
+        name
+        for name, (_, logical) in TABLES.items()
+        if {"GlobalSecondaryIndexes", "LocalSecondaryIndexes"}
+        & template["Resources"][logical]["Properties"].keys()
+    )
+
+
+def policy_statements(access: Access, indexed: frozenset[str]) -> list[dict]:
+    """The IAM statements of one function's role: its log streams, and only what ``access`` names."""
+    statements: list[dict] = [
+        {
+            "Sid": "Logs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": {"Fn::Sub": LOG_GROUPS},
+        }
+    ]
+    read = access.reads | access.writes
+    if read:
+        statements.append(
+            {
+                "Sid": "ReadTables",
+                "Effect": "Allow",
+                "Action": list(READ_ACTIONS),
+                "Resource": [_table_arn(t) for t in sorted(read)],
+            }
+        )
+    if read & indexed:
+        statements.append(
+            {
+                "Sid": "QueryIndexes",
+                "Effect": "Allow",
+                "Action": ["dynamodb:Query"],
+                "Resource": [{"Fn::Sub": "${%s.Arn}/index/*" % TABLES[t][1]} for t in sorted(read & indexed)],
+            }
+        )
+    if access.writes:
+        statements.append(
+            {
+                "Sid": "WriteTables",
+                "Effect": "Allow",
+                "Action": list(WRITE_ACTIONS),
+                "Resource": [_table_arn(t) for t in sorted(access.writes)],
+            }
+        )
+    if access.scans:
+        statements.append(
+            {
+                "Sid": "ScanExportedTables",
+                "Effect": "Allow",
+                "Action": list(SCAN_ACTIONS),
+                "Resource": [_table_arn(t) for t in sorted(access.scans)],
+            }
+        )
+    if access.topics:
+        statements += [
+            {
+                "Sid": "PublishTopics",
+                "Effect": "Allow",
+                "Action": ["sns:Publish"],
+                "Resource": [{"Ref": t} for t in TOPICS.values()],
+            },
+            {
+                # SMS to a phone number has no resource ARN, hence "*". sns:Protocol is a Subscribe
+                # key, absent on Publish, so this condition does not keep the role to our topics.
+                "Sid": "PublishSms",
+                "Effect": "Allow",
+                "Action": ["sns:Publish"],
+                "Resource": "*",
+                "Condition": {"Null": {"sns:Protocol": "true"}},
+            },
+        ]
+    if access.bucket:
+        # Write only: the export uploads its Parquet files and never reads them back
+        # (auditors query them through Athena with their own credentials).
+        statements.append(
+            {
+                "Sid": "WriteExports",
+                "Effect": "Allow",
+                "Action": ["s3:PutObject"],
+                "Resource": {"Fn::Sub": "${%s.Arn}/exports/*" % BUCKET},
+            }
+        )
+    return statements
 
 
 def load_template() -> dict:
@@ -52,47 +194,6 @@ def chalice_package(stage: str, out: Path, merge: Path | None = None) -> dict:
     env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "cn-north-1")}
     subprocess.run(cmd, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
     return json.loads((out / "sam.json").read_text(encoding="utf-8"))
-
-
-def policy_statements() -> list[dict]:
-    table_arns = []
-    for logical in TABLES.values():
-        table_arns.append({"Fn::GetAtt": [logical, "Arn"]})
-        table_arns.append({"Fn::Sub": "${%s.Arn}/index/*" % logical})
-    return [
-        {
-            "Effect": "Allow",
-            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-            "Resource": {"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:*"},
-        },
-        {
-            "Effect": "Allow",
-            "Action": [
-                "dynamodb:GetItem",
-                "dynamodb:PutItem",
-                "dynamodb:UpdateItem",
-                "dynamodb:DeleteItem",
-                "dynamodb:Query",
-                "dynamodb:BatchGetItem",
-                "dynamodb:BatchWriteItem",
-                "dynamodb:ConditionCheckItem",
-            ],
-            "Resource": table_arns,
-        },
-        {"Effect": "Allow", "Action": ["sns:Publish"], "Resource": [{"Ref": t} for t in TOPICS.values()]},
-        {
-            # SMS to a phone number has no resource ARN; deny topic publishes beyond ours.
-            "Effect": "Allow",
-            "Action": ["sns:Publish"],
-            "Resource": "*",
-            "Condition": {"Null": {"sns:Protocol": "true"}},
-        },
-        {
-            "Effect": "Allow",
-            "Action": ["s3:PutObject", "s3:GetObject"],
-            "Resource": {"Fn::Sub": "${%s.Arn}/exports/*" % BUCKET},
-        },
-    ]
 
 
 # Secrets and sign-in settings arrive as stack parameters (NoEcho for keys), set by the deployment.
@@ -148,35 +249,83 @@ def parameters() -> dict:
     return out
 
 
-def wiring(chalice_template: dict) -> dict:
-    env = {k: {"Ref": v} for k, v in {**TABLES, **TOPICS}.items()}
-    env["FZT_EXPORT_BUCKET"] = {"Ref": BUCKET}
+def environment(access: Access) -> dict:
+    """Physical names of what the function touches, and the keys every function needs."""
+    env = {TABLES[t][0]: {"Ref": TABLES[t][1]} for t in sorted(access.tables)}
+    if access.topics:
+        env.update({k: {"Ref": v} for k, v in TOPICS.items()})
+    if access.bucket:
+        env["FZT_EXPORT_BUCKET"] = {"Ref": BUCKET}
+    # Every function: settings refuse to start on dev/prod without the keys.
     env.update({k: {"Ref": name} for k, (name, _, _) in SECRET_PARAMETERS.items()})
-    env.update(
-        {
-            k: {"Fn::If": ["HasCognito", cognito, {"Ref": name}]}
-            for k, (name, _, cognito) in OIDC_PARAMETERS.items()
-        }
-    )
-    resources: dict = {}
-    for name, res in chalice_template["Resources"].items():
-        if res["Type"] != "AWS::Serverless::Function":
-            continue
-        variables = {**res["Properties"].get("Environment", {}).get("Variables", {}), **env}
-        resources[name] = {"Properties": {"Environment": {"Variables": variables}}}
-        role = res["Properties"].get("Role", {}).get("Fn::GetAtt", [None])[0]
-        if role:
-            resources[role] = {
-                "Properties": {
-                    "Policies": [
-                        {
-                            "PolicyName": f"{role}Policy",
-                            "PolicyDocument": {"Version": "2012-10-17", "Statement": policy_statements()},
-                        }
-                    ]
-                }
+    if access.sign_in:
+        env.update(
+            {
+                k: {"Fn::If": ["HasCognito", cognito, {"Ref": name}]}
+                for k, (name, _, cognito) in OIDC_PARAMETERS.items()
             }
-    return resources
+        )
+    return env
+
+
+def function_name(resource: dict) -> str:
+    """Chalice's name of a packaged function: its handler in app.py (``app.app`` is the API's)."""
+    handler = resource["Properties"]["Handler"].rsplit(".", 1)[-1]
+    return "api_handler" if handler == "app" else handler
+
+
+def wiring(chalice_template: dict, template: dict) -> dict:
+    """Per function: its environment, and its own role's policy from :data:`FUNCTIONS`.
+
+    Fails (SystemExit, naming the function) on a function FUNCTIONS does not know, on an
+    entry of FUNCTIONS chalice no longer packages, and on a role that is not the function's own.
+    """
+    resources = chalice_template["Resources"]
+    functions = {
+        function_name(res): (logical, res)
+        for logical, res in resources.items()
+        if res["Type"] == "AWS::Serverless::Function"
+    }
+    unknown = sorted(set(functions) - set(FUNCTIONS))
+    if unknown:
+        named = ", ".join(f"{name} ({functions[name][0]})" for name in unknown)
+        raise SystemExit(
+            f"infra/package.py: no grants for Lambda function {named}; add it to FUNCTIONS "
+            "with the tables, topics and bucket it touches (nothing is granted by default)"
+        )
+    stale = sorted(set(FUNCTIONS) - set(functions))
+    if stale:
+        raise SystemExit(
+            f"infra/package.py: FUNCTIONS names {', '.join(stale)}; chalice packages no such function"
+        )
+    indexed = indexed_tables(template)
+    out: dict = {}
+    owners: dict[str, str] = {}
+    for name, (logical, res) in sorted(functions.items()):
+        role_ref = res["Properties"].get("Role")
+        role = role_ref.get("Fn::GetAtt", [None])[0] if isinstance(role_ref, dict) else None
+        if role is None or resources.get(role, {}).get("Type") != "AWS::IAM::Role":
+            raise SystemExit(f"infra/package.py: {name} ({logical}) has no role of its own: {role_ref!r}")
+        if role in owners:
+            raise SystemExit(f"infra/package.py: {name} and {owners[role]} share the role {role}")
+        owners[role] = name
+        access = FUNCTIONS[name]
+        variables = {**res["Properties"].get("Environment", {}).get("Variables", {}), **environment(access)}
+        out[logical] = {"Properties": {"Environment": {"Variables": variables}}}
+        out[role] = {
+            "Properties": {
+                "Policies": [
+                    {
+                        "PolicyName": f"{role}Policy",
+                        "PolicyDocument": {
+                            "Version": "2012-10-17",
+                            "Statement": policy_statements(access, indexed),
+                        },
+                    }
+                ]
+            }
+        }
+    return out
 
 
 def build(stage: str, out: Path) -> Path:
@@ -186,7 +335,7 @@ def build(stage: str, out: Path) -> Path:
     merge = {
         **base,
         "Parameters": {**base.get("Parameters", {}), **parameters()},
-        "Resources": {**base["Resources"], **wiring(first)},
+        "Resources": {**base["Resources"], **wiring(first, base)},
     }
     merge.pop("Transform", None)
     if out.exists():

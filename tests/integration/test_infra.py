@@ -130,3 +130,229 @@ def test_the_daily_export_has_lambdas_longest_timeout(packaged):
     fn = template["Resources"]["AuditDailyExport"]["Properties"]
     assert (fn["Timeout"], fn["MemorySize"]) == (900, 1024)
     assert template["Resources"]["APIHandler"]["Properties"]["Timeout"] == 30
+
+
+# --- IAM: each function's own role, and only what the function touches ------------------------------------
+
+LOGS = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents")
+READ = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query")
+WRITE = ("dynamodb:PutItem", "dynamodb:UpdateItem")
+TABLE_WRITES = {  # every DynamoDB action that changes a table
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:PartiQLInsert",
+    "dynamodb:PartiQLUpdate",
+    "dynamodb:PartiQLDelete",
+}
+EVERY_TABLE = ("Petitions", "Events", "Timers", "Outbox", "Directory", "Idempotency", "Violations")
+WITH_INDEXES = ("Petitions", "Timers", "Outbox", "Violations")  # infra/template.yaml's GSIs
+EXPORTED = ("Petitions", "Events", "Outbox", "Violations")  # chalicelib/audit/export.py SOURCES
+PETITION_WRITES = ("Petitions", "Events", "Timers", "Outbox", "Violations")
+SMS_CONDITION = {"Null": {"sns:Protocol": "true"}}
+
+
+def _key(resource, condition=None) -> str:
+    return json.dumps([resource, condition], sort_keys=True)
+
+
+def _on(actions, resources) -> set[tuple[str, str]]:
+    return {(a, _key(r)) for a in actions for r in resources}
+
+
+def _tables(actions, names) -> set[tuple[str, str]]:
+    return _on(actions, [{"Fn::GetAtt": [f"{n}Table", "Arn"]} for n in names])
+
+
+def _indexes(names) -> set[tuple[str, str]]:
+    return _on(["dynamodb:Query"], [{"Fn::Sub": "${%sTable.Arn}/index/*" % n} for n in names])
+
+
+_LOG_GROUPS = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/*"
+_BASE = _on(LOGS, [{"Fn::Sub": _LOG_GROUPS}])
+_PUBLISH = _on(["sns:Publish"], [{"Ref": "OrdersTopic"}, {"Ref": "SupervisionTopic"}]) | {
+    ("sns:Publish", _key("*", SMS_CONDITION))
+}
+_EXPORTS = _on(["s3:PutObject"], [{"Fn::Sub": "${ExportBucket.Arn}/exports/*"}])
+_PETITION_WORK = (
+    _tables(READ, (*PETITION_WRITES, "Directory"))
+    | _indexes(("Petitions", "Timers", "Outbox", "Violations"))
+    | _tables(WRITE, PETITION_WRITES)
+    | _PUBLISH
+)
+
+# Written out here, not read from infra/package.py: a change of FUNCTIONS must change this too.
+EXPECTED_GRANTS = {
+    # Every route; POST /v1/exports runs the export in this function, hence Scan and the bucket.
+    "APIHandler": _BASE
+    | _tables(READ + WRITE, EVERY_TABLE)
+    | _indexes(WITH_INDEXES)
+    | _tables(["dynamodb:Scan"], EXPORTED)
+    | _PUBLISH
+    | _EXPORTS,
+    "SlaSweep": _BASE | _PETITION_WORK,
+    "NotifyInboundSms": _BASE | _PETITION_WORK,
+    "AuditDailyExport": _BASE | _tables(["dynamodb:Scan"], EXPORTED) | _EXPORTS,
+}
+
+
+def _as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def _functions(template: dict) -> dict[str, dict]:
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == "AWS::Serverless::Function"}
+
+
+def _statements(template: dict, function: str) -> list[dict]:
+    role = template["Resources"][function]["Properties"]["Role"]["Fn::GetAtt"][0]
+    policies = template["Resources"][role]["Properties"]["Policies"]
+    return [s for p in policies for s in p["PolicyDocument"]["Statement"]]
+
+
+def _grants(template: dict, function: str) -> set[tuple[str, str]]:
+    out = set()
+    for s in _statements(template, function):
+        assert s["Effect"] == "Allow" and "NotAction" not in s and "NotResource" not in s, s
+        condition = s.get("Condition")
+        out |= {(a, _key(r, condition)) for a in _as_list(s["Action"]) for r in _as_list(s["Resource"])}
+    return out
+
+
+def _actions(template: dict, function: str) -> set[str]:
+    return {a for a, _ in _grants(template, function)}
+
+
+@pytest.fixture(scope="module")
+def sam(packaged) -> dict:
+    return json.loads((packaged / "sam.json").read_text())
+
+
+def test_every_function_has_a_role_of_its_own(sam):
+    functions = _functions(sam)
+    assert set(functions) == set(EXPECTED_GRANTS), "a new function needs its grants in infra/package.py"
+    roles = [fn["Properties"]["Role"]["Fn::GetAtt"] for fn in functions.values()]
+    assert all(attribute == "Arn" for _, attribute in roles)
+    names = [role for role, _ in roles]
+    assert len(set(names)) == len(names), f"shared roles: {names}"
+    for role in names:
+        assert sam["Resources"][role]["Type"] == "AWS::IAM::Role"
+        assert len(sam["Resources"][role]["Properties"]["Policies"]) == 1, role
+        assert "ManagedPolicyArns" not in sam["Resources"][role]["Properties"], role
+
+
+@pytest.mark.parametrize("function", sorted(EXPECTED_GRANTS))
+def test_each_role_grants_exactly_what_its_function_touches(sam, function):
+    granted = _grants(sam, function)
+    expected = EXPECTED_GRANTS[function]
+    assert granted == expected, {"extra": sorted(granted - expected), "missing": sorted(expected - granted)}
+
+
+def test_the_daily_export_reads_tables_and_writes_only_its_files(sam):
+    actions = _actions(sam, "AuditDailyExport")
+    assert not {a for a in actions if a.startswith("sns:")}
+    assert not actions & TABLE_WRITES
+    assert {a for a in actions if a.startswith("dynamodb:")} == {"dynamodb:Scan"}
+    assert {a for a in actions if a.startswith("s3:")} == {"s3:PutObject"}
+
+
+def test_the_sweep_and_the_inbound_sms_touch_no_bucket_and_no_idempotency_key(sam):
+    for function in ("SlaSweep", "NotifyInboundSms"):
+        grants = _grants(sam, function)
+        assert not {a for a, _ in grants if a.startswith("s3:")}, function
+        assert not [r for _, r in grants if "IdempotencyTable" in r], function
+        assert not {a for a, _ in grants if a in ("dynamodb:Scan", "dynamodb:DeleteItem")}, function
+
+
+def test_only_the_exports_scan_and_only_the_exported_tables(sam):
+    """The daily export, and the API function, which runs the on-demand export (POST /v1/exports)."""
+    scanning = {fn for fn in _functions(sam) if "dynamodb:Scan" in _actions(sam, fn)}
+    assert scanning == {"AuditDailyExport", "APIHandler"}
+    for fn in scanning:
+        scanned = {r for a, r in _grants(sam, fn) if a == "dynamodb:Scan"}
+        assert scanned == {r for _, r in _tables(["dynamodb:Scan"], EXPORTED)}, fn
+
+
+def test_no_wildcard_action_and_no_resource_star_but_the_sms_publish(sam):
+    for fn in _functions(sam):
+        for s in _statements(sam, fn):
+            assert not [a for a in _as_list(s["Action"]) if "*" in a], (fn, s)
+            if "*" in _as_list(s["Resource"]):
+                # SMS to a phone number has no resource ARN: only a publish that names no topic.
+                assert s["Resource"] == "*" and s["Action"] == ["sns:Publish"], (fn, s)
+                assert s["Condition"] == SMS_CONDITION, (fn, s)
+
+
+def test_each_function_gets_only_the_names_it_needs(sam):
+    functions = _functions(sam)
+
+    def variables(fn):
+        return functions[fn]["Properties"]["Environment"]["Variables"]
+
+    assert "FZT_TOPIC_ORDERS_ARN" not in variables("AuditDailyExport")
+    assert "FZT_TABLE_IDEMPOTENCY" not in variables("AuditDailyExport")
+    for fn in ("SlaSweep", "NotifyInboundSms"):
+        assert "FZT_EXPORT_BUCKET" not in variables(fn) and "FZT_TABLE_IDEMPOTENCY" not in variables(fn)
+        assert variables(fn)["FZT_TOPIC_ORDERS_ARN"] == {"Ref": "OrdersTopic"}
+    for fn in functions:
+        assert variables(fn)["FZT_DATA_KEY"] == {"Ref": "DataKey"}, fn  # settings refuse to start without
+        assert ("FZT_OIDC_ISSUER" in variables(fn)) == (fn == "APIHandler"), fn
+
+
+# The checks of the wiring itself run on a made-up first pass: no packaging needed.
+
+
+def _first_pass(**handlers: str) -> dict:
+    """A chalice template with one function per logical id → handler, each with its own role."""
+    resources = {}
+    for logical, handler in handlers.items():
+        resources[f"{logical}Role"] = {"Type": "AWS::IAM::Role", "Properties": {}}
+        resources[logical] = {
+            "Type": "AWS::Serverless::Function",
+            "Properties": {"Handler": handler, "Role": {"Fn::GetAtt": [f"{logical}Role", "Arn"]}},
+        }
+    return {"Resources": resources}
+
+
+APP_FUNCTIONS = {
+    "APIHandler": "app.app",
+    "SlaSweep": "app.sla_sweep",
+    "AuditDailyExport": "app.audit_daily_export",
+    "NotifyInboundSms": "app.notify_inbound_sms",
+}
+
+
+def test_wiring_refuses_a_function_it_has_no_grants_for():
+    from infra.package import load_template, wiring
+
+    first = _first_pass(**APP_FUNCTIONS, PurgeEverything="app.purge_everything")
+    with pytest.raises(SystemExit, match=r"Lambda function purge_everything \(PurgeEverything\)"):
+        wiring(first, load_template())
+
+
+def test_wiring_refuses_grants_for_a_function_chalice_does_not_package():
+    from infra.package import load_template, wiring
+
+    first = _first_pass(**{k: v for k, v in APP_FUNCTIONS.items() if k != "SlaSweep"})
+    with pytest.raises(SystemExit, match="sla_sweep"):
+        wiring(first, load_template())
+
+
+def test_wiring_refuses_a_shared_role():
+    from infra.package import load_template, wiring
+
+    first = _first_pass(**APP_FUNCTIONS)
+    first["Resources"]["SlaSweep"]["Properties"]["Role"] = {"Fn::GetAtt": ["APIHandlerRole", "Arn"]}
+    with pytest.raises(SystemExit, match="share the role APIHandlerRole"):
+        wiring(first, load_template())
+
+
+def test_wiring_gives_each_known_function_its_own_policy():
+    from infra.package import load_template, wiring
+
+    out = wiring(_first_pass(**APP_FUNCTIONS), load_template())
+    for logical in APP_FUNCTIONS:
+        (policy,) = out[f"{logical}Role"]["Properties"]["Policies"]
+        assert policy["PolicyName"] == f"{logical}RolePolicy"
+        assert "FZT_DATA_KEY" in out[logical]["Properties"]["Environment"]["Variables"]
