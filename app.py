@@ -16,28 +16,25 @@ from chalicelib.api.http import (
     json_response,
     source_ip,
 )
-from chalicelib.api.openapi import build_openapi
-from chalicelib.audit import export
 from chalicelib.auth import OPERATOR_ROLES
 from chalicelib.auth.signin import me, signin_options
-from chalicelib.clock import get_clock
 from chalicelib.console import console_bp
-from chalicelib.context import directory, identify_request, is_local
 from chalicelib.directory import service as directory_service
-from chalicelib.intake import service as intake
 from chalicelib.intake.models import PetitionIn
 from chalicelib.local import controls
-from chalicelib.notify import attention, inbound
 from chalicelib.petitions import schemas as ps
-from chalicelib.petitions import service as petitions
-from chalicelib.petitions.env import current_env
 from chalicelib.petitions.machine import RULES
-from chalicelib.sla import calendars, violations
-from chalicelib.sla.sweep import run_sweep
-from chalicelib.stats import service as stats
+from chalicelib.runtime import get_runtime as rt
+from chalicelib.runtime import observed
+from chalicelib.sla.calendars import parse_notice
 
 app = ThreadLocalChalice(app_name=constants.APP_NAME)
-api = Router(app, identify_request, is_local)
+api = Router(
+    app,
+    lambda request: rt().identify(request.headers),
+    lambda: rt().settings.is_local,
+    observe=lambda *a, **kw: rt().observed(*a, **kw),
+)
 app.register_blueprint(console_bp)  # the operators' console at /console/ (static, same origin as the API)
 
 PUBLIC = Audience(public=True)
@@ -51,13 +48,15 @@ CHANNELS = Audience(channels=True)
 
 @api.route("/health", summary="Liveness: 200 once the stack is ready", audience=PUBLIC, response=s.Health)
 def health(ctx):
-    directory()  # ready means the directory is readable
+    rt().directory()  # ready means the directory is readable
     return {"status": "ok"}
 
 
 @api.route("/openapi.json", summary="This document", audience=PUBLIC, response=dict)
 def openapi_document(ctx):
-    return build_openapi(include_local=is_local())
+    from chalicelib.api.openapi import build_openapi  # only this route needs the generator
+
+    return build_openapi(include_local=rt().settings.is_local)
 
 
 # --- directory (public) -----------------------------------------------------------
@@ -71,7 +70,7 @@ def openapi_document(ctx):
     tags=("directory",),
 )
 def directory_districts(ctx):
-    return directory_service.districts(directory())
+    return directory_service.districts(rt().directory())
 
 
 @api.route(
@@ -83,7 +82,7 @@ def directory_districts(ctx):
     tags=("directory",),
 )
 def directory_departments(ctx):
-    return directory_service.departments(directory(), ctx.query.district)
+    return directory_service.departments(rt().directory(), ctx.query.district)
 
 
 @api.route(
@@ -94,7 +93,7 @@ def directory_departments(ctx):
     tags=("directory",),
 )
 def directory_categories(ctx):
-    return directory_service.categories(directory())
+    return directory_service.categories(rt().directory())
 
 
 @api.route(
@@ -106,7 +105,7 @@ def directory_categories(ctx):
     tags=("directory",),
 )
 def directory_grids(ctx):
-    return directory_service.grids(directory(), ctx.query.district)
+    return directory_service.grids(rt().directory(), ctx.query.district)
 
 
 @api.route(
@@ -118,7 +117,7 @@ def directory_grids(ctx):
     tags=("directory",),
 )
 def directory_grid_board(ctx):
-    return directory_service.grid_board(directory(), ctx.params["code"])
+    return directory_service.grid_board(rt().directory(), ctx.params["code"])
 
 
 # --- sign-in -------------------------------------------------------------------------------
@@ -132,7 +131,7 @@ def directory_grid_board(ctx):
     tags=("operators",),
 )
 def auth_signin_options(ctx):
-    return signin_options()
+    return signin_options(rt().settings)
 
 
 @api.route(
@@ -143,7 +142,7 @@ def auth_signin_options(ctx):
     tags=("operators",),
 )
 def auth_me(ctx):
-    return me(ctx.identity, directory())
+    return me(ctx.identity, rt().directory())
 
 
 # --- petitions -----------------------------------------------------------------------------
@@ -162,7 +161,7 @@ def auth_me(ctx):
     headers=(("Idempotency-Key", "the same key and body return the same petition"),),
 )
 def intake_create_petition(ctx):
-    status, body = intake.create(ctx.identity, ctx.body, idempotency_key(ctx))
+    status, body = rt().intake.create(ctx.identity, ctx.body, idempotency_key(ctx))
     return json_response(body, status)
 
 
@@ -176,7 +175,7 @@ def intake_create_petition(ctx):
     tags=("petitions",),
 )
 def petitions_list(ctx):
-    return petitions.list_petitions(ctx.identity, ctx.query)
+    return rt().petitions.list_petitions(ctx.identity, ctx.query)
 
 
 @api.route(
@@ -188,7 +187,7 @@ def petitions_list(ctx):
     tags=("petitions",),
 )
 def petitions_get(ctx):
-    return petitions.get(ctx.identity, ctx.params["id"])
+    return rt().petitions.get(ctx.identity, ctx.params["id"])
 
 
 @api.route(
@@ -201,12 +200,14 @@ def petitions_get(ctx):
     tags=("petitions",),
 )
 def petitions_track(ctx):
-    return petitions.track(ctx.params["id"], ctx.query.phone_tail, source_ip(ctx))
+    return rt().petitions.track(ctx.params["id"], ctx.query.phone_tail, source_ip(ctx))
 
 
 def _action_view(action: str):
     def view(ctx):
-        return petitions.act(ctx.identity, ctx.params["id"], action, ctx.body.model_dump(exclude_none=True))
+        return rt().petitions.act(
+            ctx.identity, ctx.params["id"], action, ctx.body.model_dump(exclude_none=True)
+        )
 
     view.__name__ = "petitions_" + action.replace("/", "_")
     return view
@@ -236,7 +237,7 @@ for _action, _body in ps.ACTION_BODIES.items():
     tags=("supervision",),
 )
 def sla_violations(ctx):
-    return violations.list_violations(ctx.identity, ctx.query, directory())
+    return rt().violations(ctx.identity, ctx.query)
 
 
 @api.route(
@@ -249,7 +250,7 @@ def sla_violations(ctx):
     tags=("supervision",),
 )
 def notify_attention(ctx):
-    return attention.list_attention(ctx.identity, ctx.query.district, directory())
+    return rt().attention(ctx.identity, ctx.query.district)
 
 
 @api.route(
@@ -262,7 +263,7 @@ def notify_attention(ctx):
     tags=("figures",),
 )
 def stats_figures(ctx):
-    return stats.stats(ctx.identity, ctx.query)
+    return rt().stats.stats(ctx.identity, ctx.query)
 
 
 @api.route(
@@ -274,7 +275,7 @@ def stats_figures(ctx):
     tags=("audit",),
 )
 def audit_export(ctx):
-    return export.run_export(get_clock().now())
+    return rt().export()
 
 
 @api.route(
@@ -287,7 +288,7 @@ def audit_export(ctx):
     tags=("admin",),
 )
 def sla_load_calendar(ctx):
-    return calendars.load_notice(calendars.parse_notice(ctx.body.model_dump()), current_env)
+    return rt().load_calendar_notice(parse_notice(ctx.body.model_dump()))
 
 
 # --- local controls (stage local only) ------------------------------------------------
@@ -302,7 +303,7 @@ def sla_load_calendar(ctx):
     tags=("local",),
 )
 def local_clock(ctx):
-    return controls.clock_now()
+    return controls.clock_now(rt().clock)
 
 
 @api.route(
@@ -317,7 +318,7 @@ def local_clock(ctx):
     tags=("local",),
 )
 def local_move_clock(ctx):
-    return controls.move_clock(ctx.body.advance_seconds, ctx.body.set)
+    return controls.move_clock(rt().clock, ctx.body.advance_seconds, ctx.body.set)
 
 
 @api.route(
@@ -330,7 +331,7 @@ def local_move_clock(ctx):
     tags=("local",),
 )
 def local_sweep(ctx):
-    return run_sweep(get_clock().now())
+    return rt().run_sweep()
 
 
 @api.route(
@@ -358,7 +359,7 @@ def local_outbox(ctx):
     tags=("local",),
 )
 def local_token(ctx):
-    return controls.token_for(ctx.body.user, directory())
+    return controls.token_for(ctx.body.user, rt().directory(), rt().settings)
 
 
 @api.route(
@@ -372,26 +373,29 @@ def local_token(ctx):
     tags=("local",),
 )
 def local_inbound_sms(ctx):
-    return inbound.handle_reply(ctx.body.from_, ctx.body.text)
+    return rt().inbound.handle_reply(ctx.body.from_, ctx.body.text)
 
 
-# --- schedules ------------------------------------------------------------------------
+# --- schedules and subscriptions ----------------------------------------------------------------
 
 
 @app.schedule(Cron(30, 16, "*", "*", "?", "*"))  # 00:30 Asia/Shanghai: yesterday complete
+@observed("audit_daily_export")
 def audit_daily_export(event):
-    return export.run_export(get_clock().now())
+    return rt().export()
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))
+@observed("sla_sweep")
 def sla_sweep(event):
-    return run_sweep(get_clock().now())
+    return rt().run_sweep()
 
 
 @app.on_sns_message(topic=constants.INBOUND_SMS_TOPIC)
+@observed("notify_inbound_sms")
 def notify_inbound_sms(event):
     """SNS two-way SMS: the reply's originationNumber and messageBody arrive as JSON."""
     import json
 
     reply = json.loads(event.message)
-    return inbound.handle_reply(reply.get("originationNumber", ""), reply.get("messageBody", ""))
+    return rt().inbound.handle_reply(reply.get("originationNumber", ""), reply.get("messageBody", ""))

@@ -204,11 +204,12 @@ class RssPeak:
 
 
 def measure_export(now: datetime, export_dir: Path, python_peak: bool) -> dict:
-    from chalicelib.audit.export import SOURCES, run_export
+    from chalicelib.runtime import get_runtime
 
+    exporter = get_runtime().exporter()
     # Sort each table once before measuring (the emulator's cost, not the export's: see above).
-    for model, _ in SOURCES.values():
-        next(iter(model.scan(limit=1)), None)
+    for scan in exporter.sources.values():
+        next(iter(scan()), None)
     gc.collect()
     per_table_peak: dict[str, float] = {}
 
@@ -224,7 +225,7 @@ def measure_export(now: datetime, export_dir: Path, python_peak: bool) -> dict:
     try:
         with RssPeak() as rss:
             t = time.perf_counter()
-            result = run_export(now, progress=progress)
+            result = exporter.run(now, progress=progress)
             seconds = time.perf_counter() - t
         peak = tracemalloc.get_traced_memory()[1] if python_peak else 0
     finally:

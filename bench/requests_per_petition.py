@@ -37,11 +37,11 @@ def main() -> None:
         api.get("/health")  # binds tables and warms the directory cache
         for client in db.all_connections():
             client.meta.events.register("before-call.dynamodb", meter)
-        from chalicelib.notify import publisher
+        from chalicelib.runtime import get_runtime
 
+        runtime = get_runtime()
         # Measure the commit path alone; the publisher's work is drained and counted afterwards.
-        publish_now = publisher.after_commit
-        publisher.after_commit = lambda outcome, env: None
+        runtime.uow.publish = None
 
         body = {
             "district": "210911",
@@ -79,11 +79,10 @@ def main() -> None:
             for pid in pid_list:
                 api.post(f"/v1/petitions/{pid}/{action}", payload, as_=who)
             rows.append((action, meter.take(), len(pid_list)))
-        publisher.after_commit = publish_now
-        from chalicelib.petitions.env import current_env
+        runtime.uow.publish = runtime.publisher.after_commit
 
         meter.take()
-        delivered = publisher.drain(current_env())
+        delivered = runtime.publisher.drain(runtime.env())
         pub = meter.take()
         sent = sum(delivered.values())
         print(f"{'operation':26} {'writes/op':>9} {'reads/op':>9}   detail (per op)        minimum: 1 write")

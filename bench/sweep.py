@@ -354,9 +354,13 @@ def main(argv: list[str] | None = None) -> None:
     from chalicelib.clock import get_clock, iso
     from chalicelib.local.moto_patches import lighten_transactions
     from chalicelib.local.stack import LocalStack
-    from chalicelib.petitions import repository
-    from chalicelib.petitions.models import TimerItem
-    from chalicelib.sla.sweep import run_sweep
+    from chalicelib.clock import utc_key
+    from chalicelib.runtime import get_runtime
+    from chalicelib.sla.timer_store import SHARDS as TIMER_SHARDS
+    from chalicelib.sla.timer_store import TimerItem
+
+    def run_sweep(now):
+        return get_runtime().run_sweep(now)
     from tests.conftest import Api
 
     bench_started = time.perf_counter()
@@ -421,8 +425,8 @@ def main(argv: list[str] | None = None) -> None:
                         item = TimerItem(
                             pk=pk,
                             sk="clock",
-                            shard=str(repository.timer_shard(pk)),
-                            due_at=repository.utc_key(iso(due)),
+                            shard=str(db.shard_of(pk, TIMER_SHARDS)),
+                            due_at=utc_key(iso(due)),
                             stage="resolve",
                             step=0,
                         )
@@ -500,11 +504,11 @@ def main(argv: list[str] | None = None) -> None:
             raise RuntimeError(f"moving the clock failed: {r.status_code} {r.text[:200]}")
         print(
             f"reminders due from {min(reminders)} to {max(reminders)}; clock moved to {iso(now)}; "
-            f"bare timers due from {repository.utc_key(iso(t0 + timedelta(hours=1)))} over 30 days"
+            f"bare timers due from {utc_key(iso(t0 + timedelta(hours=1)))} over 30 days"
         )
 
         # ---- the baseline: a full Scan of the timers table, filtered on due_at <= now ----------------
-        cutoff = repository.utc_key(iso(now))
+        cutoff = utc_key(iso(now))
         scanned = matched = pages = 0
         t = time.perf_counter()
         for page in client.get_paginator("scan").paginate(

@@ -117,3 +117,8 @@ def parse_instant(text: str) -> datetime:
 def iso(instant: datetime) -> str:
     """The wire format: Asia/Shanghai offset, second precision."""
     return instant.astimezone(SHANGHAI).isoformat(timespec="seconds")
+
+
+def utc_key(instant_iso: str) -> str:
+    """A sortable UTC key (``YYYY-MM-DDTHH:MM:SSZ``) for index range keys."""
+    return parse_instant(instant_iso).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

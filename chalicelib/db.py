@@ -13,6 +13,7 @@ import threading
 from pynamodb.connection import Connection
 from pynamodb.models import Model
 
+from chalicelib.errors import TransactionConflict
 from chalicelib.settings import Settings, get_settings
 
 _TABLES: dict[type[Model], str] = {}
@@ -61,3 +62,57 @@ def all_connections() -> list:
     clients = [cls._get_connection().connection.client for cls in _TABLES]
     clients.append(connection().client)
     return clients
+
+
+# --- one transaction across the features' tables ------------------------------------------------------
+
+
+class DynamoTransaction:
+    """Collects labelled writes from the features' stores and commits them as one
+    TransactWriteItems. Stores add to it through :meth:`save`; nothing above the stores
+    sees a PynamoDB item."""
+
+    def __init__(self) -> None:
+        self.writes: list[tuple[str, Model, object]] = []
+
+    def save(self, label: str, item: Model, condition=None) -> None:
+        self.writes.append((label, item, condition))
+
+    def __len__(self) -> int:
+        return len(self.writes)
+
+    def commit(self) -> None:
+        from pynamodb.exceptions import TransactWriteError
+        from pynamodb.transactions import TransactWrite
+
+        if not self.writes:
+            return
+        try:
+            with TransactWrite(connection=connection()) as tx:
+                for _, item, condition in self.writes:
+                    tx.save(item, condition=condition)
+        except TransactWriteError as exc:
+            reasons = exc.cancellation_reasons or []
+            labels = [
+                self.writes[i][0]
+                for i, r in enumerate(reasons)
+                if r is not None and r.code == "ConditionalCheckFailed"
+            ]
+            if labels:
+                raise TransactionConflict(labels) from exc
+            raise
+
+
+class DynamoDatabase:
+    """The transaction factory of the DynamoDB stores (the in-memory fakes have their own)."""
+
+    def transaction(self) -> DynamoTransaction:
+        bound()
+        return DynamoTransaction()
+
+
+def shard_of(key: str, shards: int) -> int:
+    """A stable shard for a sparse index partition (crc32: the same in every process)."""
+    import zlib
+
+    return zlib.crc32(key.encode()) % shards

@@ -54,3 +54,12 @@ class TooLarge(FztError):
 class RateLimited(FztError):
     status = 429
     code = "rate_limited"
+
+
+class TransactionConflict(Exception):
+    """A condition of a transaction failed; ``labels`` name the writes whose condition failed
+    (the unit of work turns it into a 409, or intake into a replay). Never reaches HTTP as is."""
+
+    def __init__(self, labels: list[str]) -> None:
+        super().__init__(f"conditions failed: {', '.join(labels)}")
+        self.labels = labels

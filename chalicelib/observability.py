@@ -12,12 +12,19 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
 
 from chalicelib.constants import LOG_SERVICE
 
 PHONE = re.compile(r"(?<![0-9A-Za-z])(\+?86)?(1[3-9]\d)(\d{4})(\d{4})(?![0-9A-Za-z])")
 NAMESPACE = "Fuzhengtong"
 _configured = False
+_powertools: Any = None
+# The invocation's identifiers (function, request id, route, petition), put on every log record.
+_fields: ContextVar[dict[str, str] | None] = ContextVar("fzt_log_fields", default=None)
 
 
 def mask(text: str) -> str:
@@ -42,6 +49,8 @@ def install_masking() -> None:
     def factory(*args, **kwargs):
         record = base(*args, **kwargs)
         MaskPhones().filter(record)
+        for key, value in (_fields.get() or {}).items():
+            setattr(record, key, value)
         return record
 
     factory.fzt_masking = True  # type: ignore[attr-defined]
@@ -49,7 +58,7 @@ def install_masking() -> None:
 
 
 def setup(settings) -> None:
-    global _configured
+    global _configured, _powertools
     if _configured:
         return
     install_masking()
@@ -58,9 +67,30 @@ def setup(settings) -> None:
         from aws_lambda_powertools import Logger
         from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 
-        source = Logger(service=LOG_SERVICE, level=settings.log_level)
-        copy_config_to_registered_loggers(source_logger=source, include={"fzt"})
+        _powertools = Logger(service=LOG_SERVICE, level=settings.log_level)
+        copy_config_to_registered_loggers(source_logger=_powertools, include={"fzt"})
     _configured = True
+
+
+def current_fields() -> dict[str, str]:
+    return dict(_fields.get() or {})
+
+
+@contextmanager
+def invocation(settings, function: str, **fields: Any) -> Iterator[None]:
+    """One function invocation (an HTTP request, a schedule, an SNS message): logging set up and
+    phones masked whatever the entry point, and its identifiers on every record it logs."""
+    setup(settings)
+    values = {"function": function, **{k: str(v) for k, v in fields.items() if v}}
+    token = _fields.set(values)
+    if _powertools is not None:
+        _powertools.append_keys(**values)
+    try:
+        yield
+    finally:
+        _fields.reset(token)
+        if _powertools is not None:
+            _powertools.remove_keys(list(values))
 
 
 def metric(name: str, value: float, settings, unit: str = "Count") -> None:

@@ -65,3 +65,26 @@ def stack(tmp_path_factory):
 @pytest.fixture(scope="session")
 def api(stack) -> Api:
     return Api(stack.url)
+
+
+@pytest.fixture
+def runtime_env(monkeypatch):
+    """Runs a test on other settings: ``runtime_env({"FZT_STAGE": "dev", …}, clock=…)`` sets the
+    environment and puts a runtime built from it in place; the stack's runtime comes back after."""
+    from chalicelib.runtime import Runtime, get_runtime, set_runtime
+    from chalicelib.settings import reset_settings
+
+    before = get_runtime()
+
+    def apply(env: dict[str, str], clock=None):
+        for k, v in env.items():
+            monkeypatch.setenv(k, v)
+        reset_settings()
+        runtime = Runtime.build(clock=clock)
+        set_runtime(runtime)
+        return runtime
+
+    yield apply
+    monkeypatch.undo()
+    reset_settings()
+    set_runtime(before)

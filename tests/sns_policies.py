@@ -26,7 +26,8 @@ nested keys) raises ``FilterPolicyError`` rather than guessing. Attributes may
 be given as published (``{"DataType", "StringValue"}``) or as delivered
 (``{"Type", "Value"}``).
 
-Pure: no boto3.
+Test support: what SNS does with our filter policies, so tests can check the template's
+example subscriptions against the attributes the publisher sends. Pure: no boto3.
 """
 
 from __future__ import annotations

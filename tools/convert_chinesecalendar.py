@@ -1,4 +1,4 @@
-"""Produce ``chalicelib/sla/data/holidays/YYYY.json`` from the ``chinesecalendar`` package.
+"""Produce ``chalicelib/timing/data/holidays/YYYY.json`` from the ``chinesecalendar`` package.
 
 Run from the repository root::
 
@@ -6,7 +6,7 @@ Run from the repository root::
     python -m tools.convert_chinesecalendar --check    # exit 1 if the files are stale
 
 ``chinesecalendar`` is a development dependency only: the platform reads the JSON
-files (see ``chalicelib/sla/calendar.py``), so that a year the package does not know
+files (see ``chalicelib/timing/calendar.py``), so that a year the package does not know
 can be added by loading that year's State Council notice, without a release of the
 package.
 
@@ -32,9 +32,9 @@ from collections import defaultdict
 from datetime import date
 from pathlib import Path
 
-from chalicelib.sla.calendar import YearNotice
+from chalicelib.timing.calendar import YearNotice
 
-OUT_DIR = Path(__file__).resolve().parent.parent / "chalicelib" / "sla" / "data" / "holidays"
+OUT_DIR = Path(__file__).resolve().parent.parent / "chalicelib" / "timing" / "data" / "holidays"
 
 CHINESE_NAMES = {
     "New Year's Day": "元旦",

@@ -13,6 +13,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -189,10 +190,18 @@ def json_response(body: Any, status: int = 200, headers: dict | None = None) -> 
 class Router:
     """Binds views to a Chalice app (or blueprint) through one wrapper."""
 
-    def __init__(self, app, resolve_identity: Callable, is_local: Callable[[], bool]) -> None:
+    def __init__(
+        self,
+        app,
+        resolve_identity: Callable,
+        is_local: Callable[[], bool],
+        observe: Callable[..., AbstractContextManager] | None = None,
+    ) -> None:
         self.app = app
         self._identify = resolve_identity
         self._is_local = is_local
+        # One invocation's logging context (function, request id, route, petition id).
+        self._observe = observe or (lambda *a, **kw: nullcontext())
 
     def route(
         self,
@@ -231,6 +240,13 @@ class Router:
 
             def handler(**params: str):
                 request = self.app.current_request
+                request_id = (request.context or {}).get("requestId")
+                with self._observe(
+                    view.__name__, request_id=request_id, route=f"{method} {path}", petition=params.get("id")
+                ):
+                    return answer(request, params)
+
+            def answer(request, params: dict[str, str]):
                 try:
                     if local_only and not self._is_local():
                         from chalicelib.errors import NotFound

@@ -55,10 +55,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{petition_id} {problem}")
         print(f"{len(chains)} chains, {sum(len(e) for e in chains.values())} events, {len(breaks)} broken")
         return 1 if breaks else 0
-    from chalicelib.audit.export import print_progress, run_export
-    from chalicelib.clock import get_clock
+    from chalicelib.audit.export import print_progress
+    from chalicelib.runtime import get_runtime
 
-    result = run_export(get_clock().now(), progress=print_progress)
+    result = get_runtime().export(progress=print_progress)
     print(result)
     return 0
 

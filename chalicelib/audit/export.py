@@ -12,23 +12,25 @@ import json
 import os
 import sys
 import tempfile
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from chalicelib import db
 from chalicelib.audit import tables
 from chalicelib.clock import SHANGHAI
-from chalicelib.petitions.models import EventItem, OutboxItem, PetitionItem, ViolationItem
-from chalicelib.settings import get_settings
 
-SOURCES = {
-    "petitions": (PetitionItem, tables.petition_row),
-    "events": (EventItem, tables.event_row),
-    "notifications": (OutboxItem, tables.notification_row),
-    "violations": (ViolationItem, tables.violation_row),
-}
 PAGE = 500
 DUCKDB_MEMORY = "256MB"  # the daily export's Lambda has 1 GB
+ROW_MAPPERS = {
+    "petitions": tables.petition_row,
+    "events": tables.event_row,
+    "notifications": tables.notification_row,
+    "violations": tables.violation_row,
+}
+Scan = Callable[[], Iterable[Any]]  # a store's full read of its table, page by page
 
 
 def _to_parquet(spool: Path, columns: dict[str, str], target: Path) -> None:
@@ -48,20 +50,20 @@ def _to_parquet(spool: Path, columns: dict[str, str], target: Path) -> None:
         con.close()
 
 
-def export_table(name: str, folder: Path, progress=None) -> int:
-    model, to_row = SOURCES[name]
+def export_table(name: str, scan: Scan, folder: Path, progress=None) -> int:
+    to_row = ROW_MAPPERS[name]
     folder.mkdir(parents=True, exist_ok=True)
     rows = 0
     with tempfile.TemporaryDirectory() as tmp:
         spool = Path(tmp) / f"{name}.jsonl"
         with spool.open("w", encoding="utf-8") as out:
-            for item in model.scan(page_size=PAGE):
+            for item in scan():
                 out.write(json.dumps(to_row(item), ensure_ascii=False) + "\n")
                 rows += 1
                 if progress and rows % 1000 == 0:
                     progress(name, rows)
         target = folder / "part-0.parquet"
-        tmp_target = folder / ".part-0.parquet.tmp"
+        tmp_target = folder / f".part-0.{uuid.uuid4().hex}.tmp"  # concurrent exports never share one
         _to_parquet(spool, tables.TABLES[name], tmp_target)
         os.replace(tmp_target, target)  # readers never see half a file
     if progress:
@@ -69,29 +71,39 @@ def export_table(name: str, folder: Path, progress=None) -> int:
     return rows
 
 
-def run_export(now: datetime, progress=None) -> dict:
-    """Writes every table for today's partition; returns the location and the rows per table."""
-    db.bound()
-    settings = get_settings()
-    dt = now.astimezone(SHANGHAI).date().isoformat()
-    if settings.export_dir:
-        root = Path(settings.export_dir).resolve()
-        counts = {name: export_table(name, root / name / f"dt={dt}", progress) for name in SOURCES}
-        return {"location": str(root), "dt": dt, "tables": counts}
-    from chalicelib import aws
+@dataclass
+class Exporter:
+    """Writes every table for the day's partition, locally to ``export_dir`` or to the bucket.
 
-    s3 = aws.client("s3")
-    counts = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for name in SOURCES:
-            folder = Path(tmp) / name
-            counts[name] = export_table(name, folder, progress)
-            s3.upload_file(
-                str(folder / "part-0.parquet"),
-                settings.export_bucket,
-                f"exports/{name}/dt={dt}/part-0.parquet",
-            )
-    return {"location": f"s3://{settings.export_bucket}/exports/", "dt": dt, "tables": counts}
+    ``sources`` maps each exported table to its store's full read; ``upload`` puts a file
+    in the bucket (the runtime gives it an S3 client; locally nothing is uploaded)."""
+
+    sources: dict[str, Scan]
+    export_dir: str
+    bucket: str
+    upload: Callable[[str, str, str], None] | None = None
+
+    def run(self, now: datetime, progress=None) -> dict:
+        """Returns the location and the rows per table."""
+        dt = now.astimezone(SHANGHAI).date().isoformat()
+        if self.export_dir:
+            root = Path(self.export_dir).resolve()
+            counts = {
+                name: export_table(name, scan, root / name / f"dt={dt}", progress)
+                for name, scan in self.sources.items()
+            }
+            return {"location": str(root), "dt": dt, "tables": counts}
+        if self.upload is None:
+            raise RuntimeError("no export folder and no bucket upload configured")
+        counts = {}
+        with tempfile.TemporaryDirectory() as tmp:
+            for name, scan in self.sources.items():
+                folder = Path(tmp) / name
+                counts[name] = export_table(name, scan, folder, progress)
+                self.upload(
+                    str(folder / "part-0.parquet"), self.bucket, f"exports/{name}/dt={dt}/part-0.parquet"
+                )
+        return {"location": f"s3://{self.bucket}/exports/", "dt": dt, "tables": counts}
 
 
 def print_progress(name: str, rows: int, done: bool = False) -> None:

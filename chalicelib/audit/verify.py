@@ -38,27 +38,10 @@ def load_events(root: Path) -> dict[str, list[dict]]:
     return out
 
 
-def verify_chain(events: list[dict]) -> list[str]:
-    """The breaks of one petition's chain, read in seq order."""
-    problems, prev = [], chain.GENESIS
-    expected = 1
-    for e in events:
-        seq = e.get("seq")
-        if seq != expected:
-            problems.append(f"seq {seq}: expected seq {expected} (an event removed or reordered)")
-        if e.get("prev_hash") != prev:
-            problems.append(f"seq {seq}: does not link to the event before it")
-        if e.get("hash") != chain.link(e.get("prev_hash", ""), e):
-            problems.append(f"seq {seq}: content does not match its hash (edited)")
-        prev = e.get("hash", "")
-        expected = (seq or expected) + 1
-    return problems
-
-
 def verify_export(root: Path) -> dict[str, list[str]]:
     breaks = {}
     for petition_id, events in sorted(load_events(root).items()):
-        problems = verify_chain(events)
+        problems = chain.verify_chain(events)
         if problems:
             breaks[petition_id] = problems
     return breaks

@@ -20,8 +20,6 @@ from chalicelib.errors import Unauthenticated
 CHANNEL = "channel"
 OPERATOR = "operator"
 OPERATOR_ROLES = ("dispatcher", "handler", "reviewer", "supervisor", "chief", "auditor", "admin")
-CITYWIDE_ROLES = ("auditor", "admin")  # read the whole city, whatever district they belong to
-CITY = "210900"
 TOKEN_TTL_SECONDS = 12 * 3600
 
 
@@ -36,11 +34,6 @@ class Identity:
     @property
     def is_channel(self) -> bool:
         return self.kind == CHANNEL
-
-    @property
-    def scope(self) -> str | None:
-        """The district an operator may look across: the whole city for auditors and admins."""
-        return CITY if self.role in CITYWIDE_ROLES else self.district
 
     @property
     def actor(self) -> str:

@@ -9,11 +9,10 @@ code for an ID token itself (authorisation code + PKCE, a public client with no 
 from __future__ import annotations
 
 from chalicelib.errors import NotFound
-from chalicelib.settings import get_settings
+from chalicelib.settings import Settings
 
 
-def signin_options() -> dict:
-    settings = get_settings()
+def signin_options(settings: Settings) -> dict:
     oidc = None
     needed = (
         settings.oidc_issuer,

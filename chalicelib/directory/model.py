@@ -205,6 +205,14 @@ class Directory:
             return None
         return self._index["route"].get((category.parent, district))
 
+    @property
+    def city(self) -> str:
+        """The code of the top district (the city); every scope and chief ladder ends there."""
+        tops = [d.code for d in self.districts if d.parent is None]
+        if len(tops) != 1:
+            raise ValueError(f"the directory needs exactly one top district, found {tops}")
+        return tops[0]
+
     def is_city(self, district_code: str) -> bool:
         district = self.district(district_code)
         return district is not None and district.level == "city"

@@ -13,20 +13,39 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-from chalicelib.errors import Conflict, InvalidInput
-from chalicelib.intake.ids import new_tracking_id
+from chalicelib.auth.identity import Identity
+from chalicelib.directory.model import Directory
+from chalicelib.errors import Conflict, InvalidInput, TransactionConflict
+from chalicelib.intake.idempotency_store import LABEL as IDEMPOTENCY
+from chalicelib.intake.idempotency_store import Claim
 from chalicelib.intake.models import PetitionIn
-from chalicelib.notify import publisher
-from chalicelib.petitions import present, repository
-from chalicelib.petitions.domain import new_petition
-from chalicelib.petitions.env import current_env
-from chalicelib.petitions.models import IdempotencyItem
+from chalicelib.petitions import present
+from chalicelib.petitions.domain import Env, Outcome, Petition, new_petition
+from chalicelib.petitions.ids import new_tracking_id
 from chalicelib.privacy import mask_name, mask_phone, phone_hash, seal
 
 KEYED_TTL = 24 * 3600
 DOUBLE_CLICK_WINDOW = 120
 MAX_ID_DRAWS = 4
+
+
+class IdempotencyKeys(Protocol):
+    def stage(self, tx: Any, claim: Claim, *, reusable_after: int | None) -> None: ...
+    def get(self, key: str) -> Claim | None: ...
+
+
+class PetitionReads(Protocol):
+    def get(self, petition_id: str) -> Petition | None: ...
+
+
+class Committer(Protocol):
+    def commit(
+        self, outcome: Outcome, env: Env, *, new: bool = False, extra: Iterable[Any] = ()
+    ) -> Petition: ...
 
 
 def body_hash(body: PetitionIn) -> str:
@@ -36,7 +55,7 @@ def body_hash(body: PetitionIn) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _check_directory(body: PetitionIn, identity, directory) -> None:
+def _check_directory(body: PetitionIn, identity: Identity, directory: Directory) -> None:
     if directory.district(body.district) is None:
         raise InvalidInput(f"unknown district {body.district!r}", field="district")
     if body.category is not None and directory.category(body.category) is None:
@@ -75,61 +94,67 @@ def _contact(body: PetitionIn) -> dict:
     return contact
 
 
-def create(identity, body: PetitionIn, idempotency_key: str | None) -> tuple[int, dict]:
-    env = current_env()
-    _check_directory(body, identity, env.directory)
-    digest = body_hash(body)
-    epoch = int(env.now.timestamp())
-    if idempotency_key:
-        key = f"{identity.name}#key#{idempotency_key}"
-        ttl = KEYED_TTL
-        condition = IdempotencyItem.key.does_not_exist()
-    else:
-        key = f"{identity.name}#auto#{digest}"
-        ttl = DOUBLE_CLICK_WINDOW
-        condition = IdempotencyItem.key.does_not_exist() | (IdempotencyItem.expires_epoch < epoch)
-    location = body.location.model_dump(exclude_none=True) if body.location else None
-    for _ in range(MAX_ID_DRAWS):
-        petition_id = new_tracking_id(env.now)
-        outcome = new_petition(
-            id=petition_id,
-            channel=identity.name,
-            district=body.district,
-            content=body.content,
-            env=env,
-            identity=identity,
-            priority=body.priority,
-            title=body.title,
-            category=body.category,
-            anonymous=body.anonymous,
-            contact=_contact(body),
-            location=location or None,
-            channel_ref=body.channel_ref,
-            reported_by=body.reported_by,
-        )
-        item = IdempotencyItem(key=key, body_hash=digest, petition_id=petition_id, expires_epoch=epoch + ttl)
-        try:
-            stored = repository.commit(
-                outcome, env, idempotency=item, idempotency_condition=condition, new=True
+@dataclass
+class Intake:
+    keys: IdempotencyKeys
+    petitions: PetitionReads
+    uow: Committer
+    env: Callable[[], Env]
+
+    def create(self, identity: Identity, body: PetitionIn, idempotency_key: str | None) -> tuple[int, dict]:
+        env = self.env()
+        _check_directory(body, identity, env.directory)
+        digest = body_hash(body)
+        epoch = int(env.now.timestamp())
+        if idempotency_key:
+            key, ttl, reusable_after = f"{identity.name}#key#{idempotency_key}", KEYED_TTL, None
+        else:
+            key, ttl, reusable_after = f"{identity.name}#auto#{digest}", DOUBLE_CLICK_WINDOW, epoch
+        location = body.location.model_dump(exclude_none=True) if body.location else None
+        for _ in range(MAX_ID_DRAWS):
+            petition_id = new_tracking_id(env.now)
+            outcome = new_petition(
+                id=petition_id,
+                channel=identity.name,
+                district=body.district,
+                content=body.content,
+                env=env,
+                identity=identity,
+                priority=body.priority,
+                title=body.title,
+                category=body.category,
+                anonymous=body.anonymous,
+                contact=_contact(body),
+                location=location or None,
+                channel_ref=body.channel_ref,
+                reported_by=body.reported_by,
             )
-        except repository.IdClash:
-            continue
-        except repository.IdempotencyClash:
-            return _replay(key, digest, identity, env)
-        publisher.after_commit(outcome, env)
-        return 201, present.petition(stored, identity, env)
-    raise Conflict("could not draw a free tracking number; retry", code="conflict")
+            claim = Claim(key=key, body_hash=digest, petition_id=petition_id, expires_epoch=epoch + ttl)
+            try:
+                stored = self.uow.commit(
+                    outcome,
+                    env,
+                    new=True,
+                    extra=[lambda tx, c=claim: self.keys.stage(tx, c, reusable_after=reusable_after)],
+                )
+            except TransactionConflict as clash:
+                if IDEMPOTENCY in clash.labels:
+                    return self._replay(key, digest, identity, env)
+                continue  # the tracking number is taken (a one-in-hundreds-of-millions draw): draw again
+            return 201, present.petition(stored, identity, env)
+        raise Conflict("could not draw a free tracking number; retry", code="conflict")
 
-
-def _replay(key: str, digest: str, identity, env) -> tuple[int, dict]:
-    previous = IdempotencyItem.get(key, consistent_read=True)
-    if previous.body_hash != digest:
-        raise Conflict(
-            "this Idempotency-Key was used with another body",
-            field="Idempotency-Key",
-            code="idempotency_key_reused",
-        )
-    petition = repository.get(previous.petition_id)
-    if petition is None:  # cannot happen: both were written in one transaction
-        raise Conflict("the original petition is missing", code="conflict")
-    return 200, present.petition(petition, identity, env)
+    def _replay(self, key: str, digest: str, identity: Identity, env: Env) -> tuple[int, dict]:
+        previous = self.keys.get(key)
+        if previous is None:  # expired between the clash and this read: the caller may retry
+            raise Conflict("the earlier request with this key is gone; retry", code="conflict")
+        if previous.body_hash != digest:
+            raise Conflict(
+                "this Idempotency-Key was used with another body",
+                field="Idempotency-Key",
+                code="idempotency_key_reused",
+            )
+        petition = self.petitions.get(previous.petition_id)
+        if petition is None:  # cannot happen: both were written in one transaction
+            raise Conflict("the original petition is missing", code="conflict")
+        return 200, present.petition(petition, identity, env)

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from chalicelib.auth import issue_local_token
-from chalicelib.clock import ClockMovedBackwards, MovableClock, get_clock, iso, parse_instant, wall_now
+from chalicelib.clock import Clock, ClockMovedBackwards, MovableClock, iso, parse_instant, wall_now
 from chalicelib.errors import Conflict, InvalidInput, NotFound
 from chalicelib.local import journal
-from chalicelib.settings import get_settings
+from chalicelib.settings import Settings
 
 
-def clock_now() -> dict:
-    return {"now": iso(get_clock().now())}
+def clock_now(clock: Clock) -> dict:
+    return {"now": iso(clock.now())}
 
 
-def move_clock(advance_seconds: int | None, set_to: str | None) -> dict:
-    clock = get_clock()
+def move_clock(clock: Clock, advance_seconds: int | None, set_to: str | None) -> dict:
     if not isinstance(clock, MovableClock):
         raise NotFound("the clock is not movable on this stage")
     if (advance_seconds is None) == (set_to is None):
@@ -32,14 +31,14 @@ def move_clock(advance_seconds: int | None, set_to: str | None) -> dict:
             clock.set(instant)
     except ClockMovedBackwards as exc:
         raise Conflict(str(exc), field="set") from exc
-    return clock_now()
+    return clock_now(clock)
 
 
-def token_for(user: str, directory) -> dict:
+def token_for(user: str, directory, settings: Settings) -> dict:
     found = directory.user(user)
     if found is None:
         raise NotFound(f"no seeded operator named {user!r}", field="user")
-    token = issue_local_token(found.username, get_settings().token_secret, wall_now())
+    token = issue_local_token(found.username, settings.token_secret, wall_now())
     return {"token": token, "user": found.username, "role": found.role}
 
 

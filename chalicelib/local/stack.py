@@ -130,30 +130,29 @@ def configure_env(outputs: dict[str, str], export_dir: Path, extra: dict[str, st
 
 
 def reset_process_state(clock_start: datetime | None) -> None:
+    """A fresh runtime on the new settings and a movable clock (tests start several stacks in turn)."""
     from chalicelib import aws
     from chalicelib.clock import MovableClock, set_clock
-    from chalicelib.directory.store import clear_cache
     from chalicelib.local import journal
     from chalicelib.observability import install_masking
+    from chalicelib.runtime import set_runtime
     from chalicelib.settings import reset_settings
-    from chalicelib.sla import calendars
 
     install_masking()
     reset_settings()
     aws.reset_clients()
-    clear_cache()
-    calendars.clear_cache()
     journal.clear()
     journal.install()
     set_clock(MovableClock(clock_start))
+    set_runtime(None)
 
 
 def load_directory(path: Path = DEMO_DIRECTORY) -> int:
     from chalicelib.directory.loader import load_directory as parse
-    from chalicelib.directory.store import save_directory
+    from chalicelib.runtime import get_runtime
 
     directory = parse(path)
-    return save_directory(directory, version="demo-1")
+    return get_runtime().stores.directory.save(directory, version="demo-1")
 
 
 def load_app():
@@ -213,12 +212,12 @@ class LocalStack:
 
     def _scheduler(self) -> None:
         """chalice local runs no schedules; this thread runs the same sweep on the stack's clock."""
-        from chalicelib.clock import get_clock
-        from chalicelib.sla.sweep import run_sweep
+        from chalicelib.runtime import get_runtime
 
         while not self._stop.wait(self.sweep_interval):
             try:
-                run_sweep(get_clock().now())
+                with get_runtime().observed("sla_sweep"):
+                    get_runtime().run_sweep()
             except Exception:  # noqa: BLE001 - a failed sweep is retried next minute; never kill the thread
                 log.exception("scheduled sweep failed")
 

@@ -6,14 +6,21 @@ a read of exactly those records, never of the outbox.
 
 from __future__ import annotations
 
-from chalicelib import db
-from chalicelib.errors import InvalidInput, NotFound
-from chalicelib.petitions.models import OutboxItem
+from typing import Protocol
+
+from chalicelib.auth import scope
+from chalicelib.auth.identity import Identity
+from chalicelib.directory.model import Directory
+from chalicelib.notify.outbox import OutboxRecord
 
 LIMIT = 200
 
 
-def _out(item: OutboxItem) -> dict:
+class AttentionIndex(Protocol):
+    def attention(self, district: str, limit: int) -> list[OutboxRecord]: ...
+
+
+def _out(item: OutboxRecord) -> dict:
     body = item.body or {}
     return {
         "id": item.id,
@@ -28,19 +35,11 @@ def _out(item: OutboxItem) -> dict:
     }
 
 
-def list_attention(identity, district: str | None, directory) -> dict:
-    db.bound()
-    scope = identity.scope
-    if district is not None:
-        if directory.district(district) is None:
-            raise InvalidInput(f"unknown district {district!r}", field="district")
-        if not directory.covers(scope, district):
-            raise NotFound("outside your scope", field="district")
-        districts = [district]
-    else:
-        districts = [d.code for d in directory.districts if directory.covers(scope, d.code)]
-    items: list[OutboxItem] = []
-    for code in districts:
-        items += OutboxItem.attention.query(code, scan_index_forward=False, limit=LIMIT)
+def list_attention(
+    outbox: AttentionIndex, identity: Identity, district: str | None, directory: Directory
+) -> dict:
+    items: list[OutboxRecord] = []
+    for code in scope.districts(identity, directory, district):
+        items += outbox.attention(code, LIMIT)
     items.sort(key=lambda i: i.created_at, reverse=True)
     return {"items": [_out(i) for i in items[:LIMIT]]}

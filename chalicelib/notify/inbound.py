@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-from chalicelib import db
 from chalicelib.auth.identity import CHANNEL, Identity
 from chalicelib.errors import FztError
-from chalicelib.intake.models import parse_mobile
-from chalicelib.notify import publisher
-from chalicelib.petitions import repository
-from chalicelib.petitions.domain import apply
-from chalicelib.petitions.env import current_env
-from chalicelib.petitions.models import PetitionItem
+from chalicelib.petitions.domain import Env, Outcome, Petition, apply
 from chalicelib.privacy import phone_hash
+from chalicelib.validation import parse_mobile
 
 log = logging.getLogger("fzt.notify.inbound")
 
@@ -28,33 +26,47 @@ RATINGS = {"1": "satisfied", "2": "basically_satisfied", "3": "dissatisfied"}
 LOOK_BACK = 20  # the phone's most recent petitions considered
 
 
+class PetitionReads(Protocol):
+    def get(self, petition_id: str) -> Petition | None: ...
+    def by_phone(self, phone_hash: str, limit: int) -> list[str]: ...
+
+
+class Committer(Protocol):
+    def commit(
+        self, outcome: Outcome, env: Env, *, new: bool = False, extra: Iterable[Any] = ()
+    ) -> Petition: ...
+
+
 def ignored(reason: str) -> dict:
     log.info("inbound SMS ignored", extra={"reason": reason})
     return {"outcome": "ignored", "reason": reason}
 
 
-def handle_reply(sender: str, text: str) -> dict:
-    try:
-        e164 = parse_mobile(sender)
-    except ValueError:
-        return ignored("sender is not a mainland mobile number")
-    answer = re.sub(r"[\s。.!！]", "", text or "")
-    rating = RATINGS.get(answer)
-    if rating is None:
-        return ignored("not a rating reply (1/2/3)")
-    db.bound()
-    keys = PetitionItem.by_phone.query(phone_hash(e164), scan_index_forward=False, limit=LOOK_BACK)
-    env = current_env()
-    for key in keys:
-        p = repository.get(key.id)
-        if p is None or p.status != "closed" or not p.awaiting_feedback:
-            continue
-        citizen = Identity(kind=CHANNEL, name=p.channel, role="channel")
+@dataclass
+class Inbound:
+    petitions: PetitionReads
+    uow: Committer
+    env: Callable[[], Env]
+
+    def handle_reply(self, sender: str, text: str) -> dict:
         try:
-            outcome = apply(p, "feedback", citizen, {"rating": rating, "comment": "短信回复"}, env)
-            repository.commit(outcome, env)
-        except FztError as err:
-            return ignored(f"could not record: {err.code}")
-        publisher.after_commit(outcome, env)
-        return {"outcome": "recorded", "petition": p.id, "rating": rating}
-    return ignored("no closed petition of this phone awaits a rating")
+            e164 = parse_mobile(sender)
+        except ValueError:
+            return ignored("sender is not a mainland mobile number")
+        answer = re.sub(r"[\s。.!！]", "", text or "")
+        rating = RATINGS.get(answer)
+        if rating is None:
+            return ignored("not a rating reply (1/2/3)")
+        env = self.env()
+        for pid in self.petitions.by_phone(phone_hash(e164), LOOK_BACK):
+            p = self.petitions.get(pid)
+            if p is None or p.status != "closed" or not p.awaiting_feedback:
+                continue
+            citizen = Identity(kind=CHANNEL, name=p.channel, role="channel")
+            try:
+                outcome = apply(p, "feedback", citizen, {"rating": rating, "comment": "短信回复"}, env)
+                self.uow.commit(outcome, env)
+            except FztError as err:
+                return ignored(f"could not record: {err.code}")
+            return {"outcome": "recorded", "petition": p.id, "rating": rating}
+        return ignored("no closed petition of this phone awaits a rating")

@@ -1,5 +1,5 @@
-"""The outbox publisher: delivers queued notifications to SNS, at least once for topic
-messages, at most once across a crash for citizen SMS, and puts every outcome on the timeline.
+"""The outbox publisher: delivers queued notifications, at least once for topic messages, at
+most once across a crash for citizen SMS, and puts every outcome on the timeline.
 
 A record goes queued → sending (claimed with a conditional write: attempts+1 and a
 lease) → sent, or → failed (retried with exponential backoff: 30 s, 60 s, 120 s, …
@@ -12,198 +12,169 @@ Crash between publish and mark: the record stays ``sending`` past its lease.
 - Citizen SMS are NOT sent again — SMS to a phone number has no deduplication in
   SNS, so a second send would reach the citizen twice. The record is marked
   ``unconfirmed`` on the timeline and the supervision views for a person to check.
+
+Everything it touches comes in through the constructor: the outbox store, the petitions
+store (to find the petition whose timeline gets the event), the unit of work (to write the
+mark and the event together) and the port (SNS, or a fake in tests).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, Protocol
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
-
-from chalicelib import aws, db
-from chalicelib.clock import iso
-from chalicelib.errors import Conflict
+from chalicelib.clock import iso, utc_key
+from chalicelib.errors import Conflict, TransactionConflict
 from chalicelib.notify import compose
-from chalicelib.petitions import repository
-from chalicelib.petitions.domain import Outcome
-from chalicelib.petitions.models import OutboxItem
+from chalicelib.notify.outbox import ATTENTION, OutboxRecord
+from chalicelib.petitions.domain import Env, Outcome, Petition
 from chalicelib.privacy import unseal
-from chalicelib.settings import get_settings
 
 log = logging.getLogger("fzt.notify")
 
 MAX_ATTEMPTS = 5
-ATTENTION = ("dead", "unconfirmed")
 LEASE = timedelta(seconds=60)
 BASE_BACKOFF = 30
 MAX_BACKOFF = 3600
+RECORD_TRIES = 5
 
 
 def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(BASE_BACKOFF * 2 ** max(attempts - 1, 0), MAX_BACKOFF))
 
 
-class SnsPort:
-    """The one place that talks to SNS; a domestic SMS gateway adapter can replace ``send_sms``."""
+class SmsPort(Protocol):
+    def send_sms(self, phone: str, message: str) -> str: ...
+    def publish_topic(self, topic: str, message: str, attributes: dict[str, str]) -> str: ...
 
-    def send_sms(self, phone: str, message: str) -> str:
-        settings = get_settings()
-        r = aws.client("sns").publish(
-            PhoneNumber=phone,
-            Message=message,
-            MessageAttributes={
-                "AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"},
-                "AWS.SNS.SMS.SenderID": {"DataType": "String", "StringValue": settings.sms_sender_id},
-            },
+
+class OutboxReads(Protocol):
+    def get(self, record_id: str) -> OutboxRecord | None: ...
+    def get_many(self, ids: list[str]) -> list[OutboxRecord]: ...
+    def due(self, cutoff: str) -> Iterable[OutboxRecord]: ...
+    def claim(self, record: OutboxRecord, lease_until: str) -> bool: ...
+    def stage_mark(self, tx: Any, record: OutboxRecord) -> None: ...
+
+
+class PetitionReads(Protocol):
+    def get(self, petition_id: str) -> Petition | None: ...
+
+
+class Writer(Protocol):
+    def write(
+        self, outcome: Outcome, env: Env, *, new: bool = False, extra: Iterable[Callable[[Any], None]] = ()
+    ) -> Petition: ...
+
+
+@dataclass
+class Publisher:
+    outbox: OutboxReads
+    petitions: PetitionReads
+    writer: Writer
+    port: SmsPort
+    counts: Callable[[str, int], None] = field(default=lambda name, n: None)
+
+    def _record(self, item: OutboxRecord, status: str, now: datetime, env: Env, **extra: Any) -> None:
+        """The record's new state and its timeline event, in one transaction (retried on a lost race)."""
+        pending = status in ("failed", "sending")
+        for _ in range(RECORD_TRIES):
+            petition = self.petitions.get(item.petition_id)
+            if petition is None:
+                return
+            event = {
+                "type": "notification",
+                "at": iso(now),
+                "actor": "system:notify",
+                "notification": item.id,
+                "kind": item.kind,
+                "channel": item.channel,
+                "status": status,
+                "attempts": item.attempts,
+                **extra,
+            }
+            item.status = status
+            # Dead and unconfirmed records join the district's `attention` index: the supervision
+            # board lists them for a person to check (a call, a letter), so none is lost silently.
+            item.attention_district = petition.district if status in ATTENTION else None
+            item.problem = (extra.get("reason") or extra.get("error")) if status == "dead" else None
+            if not pending:
+                item.next_attempt_at = None
+            try:
+                self.writer.write(
+                    Outcome(petition, [event], []),
+                    env,
+                    extra=[lambda tx, r=item: self.outbox.stage_mark(tx, r)],
+                )
+                return
+            except (Conflict, TransactionConflict):
+                continue
+        log.warning(
+            "could not record notification outcome", extra={"notification": item.id, "status": status}
         )
-        return r["MessageId"]
 
-    def publish_topic(self, topic: str, message: str, attributes: dict[str, str]) -> str:
-        settings = get_settings()
-        arn = {"orders": settings.topic_orders_arn, "supervision": settings.topic_supervision_arn}[topic]
-        r = aws.client("sns").publish(
-            TopicArn=arn,
-            Message=message,
-            MessageAttributes={
-                k: {"DataType": "String", "StringValue": v} for k, v in attributes.items() if v
-            },
-        )
-        return r["MessageId"]
-
-
-_port: SnsPort | None = None
-
-
-def port() -> SnsPort:
-    global _port
-    if _port is None:
-        _port = SnsPort()
-    return _port
-
-
-def set_port(p: SnsPort | None) -> None:
-    """Tests inject faults at the publisher's client; None restores the SNS adapter."""
-    global _port
-    _port = p
-
-
-def _claim(item: OutboxItem, now: datetime) -> bool:
-    try:
-        item.update(
-            actions=[
-                OutboxItem.status.set("sending"),
-                OutboxItem.attempts.set(item.attempts + 1),
-                OutboxItem.next_attempt_at.set(repository.utc_key(iso(now + LEASE))),
-            ],
-            condition=(OutboxItem.attempts == item.attempts)
-            & OutboxItem.status.is_in("queued", "failed", "sending"),
-        )
-        return True
-    except UpdateError:
-        return False  # another publisher claimed it first
-
-
-def _record(item: OutboxItem, status: str, now: datetime, env, **extra) -> None:
-    """The record's new state and its timeline event, in one transaction (retried on a lost race)."""
-    pending = status in ("failed", "sending")
-    for _ in range(5):
-        petition = repository.get(item.petition_id)
-        if petition is None:
-            return
-        event = {
-            "type": "notification",
-            "at": iso(now),
-            "actor": "system:notify",
-            "notification": item.id,
-            "kind": item.kind,
-            "channel": item.channel,
-            "status": status,
-            "attempts": item.attempts,
-            **extra,
-        }
-        item.status = status
-        # Dead and unconfirmed records join the district's `attention` index: the supervision
-        # board lists them for a person to check (a call, a letter), so none is lost silently.
-        item.attention_district = petition.district if status in ATTENTION else None
-        item.problem = (extra.get("reason") or extra.get("error")) if status == "dead" else None
-        item.shard = item.shard if pending else None
-        if not pending:
-            item.next_attempt_at = None
-        try:
-            repository.commit(Outcome(petition, [event], []), env, extra_writes=[("outbox-mark", item, None)])
-            return
-        except (Conflict, TransactWriteError):
-            continue
-    log.warning("could not record notification outcome", extra={"notification": item.id, "status": status})
-
-
-def deliver(item: OutboxItem, env) -> str:
-    now = env.now
-    if item.status == "sending":
-        # A publisher died after claiming: for SMS we cannot know whether SNS sent it.
-        if item.channel == "sms":
-            _record(item, "unconfirmed", now, env)
+    def deliver(self, item: OutboxRecord, env: Env) -> str:
+        now = env.now
+        if item.status == "sending" and item.channel == "sms":
+            # A publisher died after claiming: for SMS we cannot know whether SNS sent it.
+            self._record(item, "unconfirmed", now, env)
             return "unconfirmed"
-    if not _claim(item, now):
-        return "skipped"
-    item.refresh(consistent_read=True)
-    body = item.body or {}
-    try:
-        message = compose.text(body, env.directory)
-        if item.channel == "sms":
-            if not body.get("to_sealed"):
-                _record(item, "dead", now, env, reason="no phone number")
+        if not self.outbox.claim(item, utc_key(iso(now + LEASE))):
+            return "skipped"
+        claimed = self.outbox.get(item.id)
+        if claimed is None:
+            return "skipped"
+        item = claimed
+        body = item.body or {}
+        try:
+            message = compose.text(body, env.directory)
+            if item.channel == "sms":
+                if not body.get("to_sealed"):
+                    self._record(item, "dead", now, env, reason="no phone number")
+                    return "dead"
+                self.port.send_sms(unseal(body["to_sealed"]), message)
+            else:
+                self.port.publish_topic(
+                    body["topic"], message, {**body.get("attributes", {}), "notification_id": item.id}
+                )
+        except Exception as exc:  # noqa: BLE001 - any failure to publish is retried, never dropped
+            if item.attempts >= MAX_ATTEMPTS:
+                self._record(item, "dead", now, env, error=type(exc).__name__)
                 return "dead"
-            port().send_sms(unseal(body["to_sealed"]), message)
+            retry = now + backoff(item.attempts)
+            item.next_attempt_at = utc_key(iso(retry))
+            self._record(item, "failed", now, env, error=type(exc).__name__, retry_at=iso(retry))
+            return "failed"
+        self._record(item, "sent", now, env)
+        return "sent"
+
+    def drain(self, env: Env, ids: list[str] | None = None) -> dict[str, int]:
+        """Delivers what is due: the given records (right after a commit), or all pending (the sweep)."""
+        cutoff = utc_key(iso(env.now))
+        if ids is not None:
+            items = [
+                i
+                for i in self.outbox.get_many(ids)
+                if i.status in ("queued", "failed") and i.next_attempt_at and i.next_attempt_at <= cutoff
+            ]
         else:
-            port().publish_topic(
-                body["topic"], message, {**body.get("attributes", {}), "notification_id": item.id}
-            )
-    except Exception as exc:  # noqa: BLE001 - any failure to publish is retried, never dropped
-        if item.attempts >= MAX_ATTEMPTS:
-            _record(item, "dead", now, env, error=type(exc).__name__)
-            return "dead"
-        item.next_attempt_at = repository.utc_key(iso(now + backoff(item.attempts)))
-        _record(
-            item, "failed", now, env, error=type(exc).__name__, retry_at=iso(now + backoff(item.attempts))
-        )
-        return "failed"
-    _record(item, "sent", now, env)
-    return "sent"
+            items = list(self.outbox.due(cutoff))
+        counts: dict[str, int] = {}
+        for item in sorted(items, key=lambda i: i.id):
+            outcome = self.deliver(item, env)
+            counts[outcome] = counts.get(outcome, 0) + 1
+        for name in ("sent", "failed", "dead", "unconfirmed"):
+            if counts.get(name):
+                self.counts(name, counts[name])
+        return counts
 
-
-def drain(env, ids: list[str] | None = None) -> dict:
-    """Delivers what is due: the given records (right after a commit), or every pending one (the sweep)."""
-    db.bound()
-    counts: dict[str, int] = {}
-    if ids is not None:
-        items = [i for i in OutboxItem.batch_get(ids)] if ids else []
-        items = [
-            i
-            for i in items
-            if i.status in ("queued", "failed")
-            and i.next_attempt_at
-            and i.next_attempt_at <= repository.utc_key(iso(env.now))
-        ]
-    else:
-        cutoff = repository.utc_key(iso(env.now))
-        items = [
-            i
-            for shard in range(repository.OUTBOX_SHARDS)
-            for i in OutboxItem.pending.query(str(shard), OutboxItem.next_attempt_at <= cutoff)
-        ]
-    for item in sorted(items, key=lambda i: i.id):
-        outcome = deliver(item, env)
-        counts[outcome] = counts.get(outcome, 0) + 1
-    return counts
-
-
-def after_commit(outcome: Outcome, env) -> None:
-    """Publish right after the commit; whatever fails here stays queued and the sweep retries it."""
-    if not outcome.outbox_ids:
-        return
-    try:
-        drain(env, outcome.outbox_ids)
-    except Exception:  # noqa: BLE001 - the outbox record is durable; the next sweep delivers it
-        log.exception("publishing after commit failed; the sweep will retry")
+    def after_commit(self, ids: list[str], env: Env) -> None:
+        """Publish right after the commit; whatever fails here stays queued and the sweep retries it."""
+        if not ids:
+            return
+        try:
+            self.drain(env, ids)
+        except Exception:  # noqa: BLE001 - the outbox record is durable; the next sweep delivers it
+            log.exception("publishing after commit failed; the sweep will retry")

@@ -22,15 +22,30 @@ def link(prev_hash: str, event: dict) -> str:
     return hashlib.sha256((prev_hash + canonical(event)).encode("utf-8")).hexdigest()
 
 
-def verify(events: list[dict]) -> list[int]:
-    """Sequence numbers whose link is broken (empty when the chain is intact)."""
-    broken, prev = [], GENESIS
-    for expected_seq, event in enumerate(events, start=1):
-        if (
-            event.get("seq") != expected_seq
-            or event.get("prev_hash") != prev
-            or event.get("hash") != link(prev, event)
-        ):
-            broken.append(event.get("seq", expected_seq))
-        prev = event.get("hash", "")
-    return broken
+def link_events(prev_hash: str, events: list[dict], first_seq: int) -> tuple[list[dict], str]:
+    """Numbers the events from ``first_seq`` and chains each to the one before; returns the
+    linked events (with ``seq``, ``prev_hash``, ``hash``) and the last hash."""
+    linked, prev = [], prev_hash
+    for offset, event in enumerate(events):
+        body = {"seq": first_seq + offset, **event}
+        digest = link(prev, {**body, "prev_hash": prev})
+        linked.append({**body, "prev_hash": prev, "hash": digest})
+        prev = digest
+    return linked, prev
+
+
+def verify_chain(events: list[dict]) -> list[str]:
+    """The breaks of one petition's chain, read in seq order (empty when intact)."""
+    problems, prev = [], GENESIS
+    expected = 1
+    for e in events:
+        seq = e.get("seq")
+        if seq != expected:
+            problems.append(f"seq {seq}: expected seq {expected} (an event removed or reordered)")
+        if e.get("prev_hash") != prev:
+            problems.append(f"seq {seq}: does not link to the event before it")
+        if e.get("hash") != link(e.get("prev_hash", ""), e):
+            problems.append(f"seq {seq}: content does not match its hash (edited)")
+        prev = e.get("hash", "")
+        expected = (seq or expected) + 1
+    return problems

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
+from chalicelib.auth.identity import Identity
 from chalicelib.clock import iso
+from chalicelib.directory.model import Directory
 from chalicelib.errors import Conflict, Forbidden, InvalidInput, NotFound
-from chalicelib.petitions import clock as stage_clock
-from chalicelib.petitions.clock import StageClock
 from chalicelib.petitions.machine import RULES
-from chalicelib.sla.calendar import WorkingCalendar
-from chalicelib.sla.policy import Policy
+from chalicelib.timing import stage as stage_clock
+from chalicelib.timing.calendar import WorkingCalendar
+from chalicelib.timing.policy import Policy
+from chalicelib.timing.stage import StageClock
 
 RETURN_REASONS = {
     "jurisdiction": "属地不符",
@@ -35,10 +37,56 @@ WORKING_DAY = 86400
 
 @dataclass(frozen=True)
 class Env:
+    """Everything the pure domain may know of the world: the instant, the directory, the SLA
+    policy and the working calendar (with the notices loaded since deployment). Built in one
+    place, the runtime, for the API, the sweep, inbound SMS and calendar loading alike."""
+
     now: datetime
-    directory: Any
+    directory: Directory
     policy: Policy
     calendar: WorkingCalendar
+
+    @property
+    def city(self) -> str:
+        """The directory's top district (the city), never a literal."""
+        return self.directory.city
+
+
+class Notice(TypedDict):
+    """A notification a change causes: an SMS to a citizen, or a message to a topic."""
+
+    kind: str
+    channel: str  # sms | sms_merged (another petition's citizen) | topic
+    template: str
+    values: dict[str, Any]
+    urgent: NotRequired[bool]
+    topic: NotRequired[str]
+    attributes: NotRequired[dict[str, str]]
+    petition: NotRequired[str]  # sms_merged: whose citizen
+    merged_from: NotRequired[str]
+
+
+class Violation(TypedDict):
+    """A 问责记录 a change causes, against the unit that answers for the stage."""
+
+    kind: str
+    unit: str | None
+    district: str
+    stage: str
+    at: str
+    reason: NotRequired[str]
+
+
+@dataclass
+class Effect:
+    """What an action does beyond the state machine's table: field changes, the event's data,
+    further events, notifications and violations."""
+
+    changes: dict[str, Any] = field(default_factory=dict)
+    event: dict[str, Any] = field(default_factory=dict)
+    more_events: list[dict[str, Any]] = field(default_factory=list)
+    notifications: list[Notice] = field(default_factory=list)
+    violations: list[Violation] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -85,14 +133,16 @@ class Petition:
 
 @dataclass
 class Outcome:
+    """A change of one petition (and, for a merge, of others) to be committed as one unit."""
+
     petition: Petition
-    events: list[dict]
-    notifications: list[dict]
+    events: list[dict[str, Any]]
+    notifications: list[Notice]
     # Other petitions changed in the same transaction (merge), each with its own events.
-    others: list[tuple[Petition, list[dict]]] = field(default_factory=list)
+    others: list[tuple[Petition, list[dict[str, Any]]]] = field(default_factory=list)
     # 问责记录 caused by this change (overdue stages, returns, reopens), queryable per unit.
-    violations: list[dict] = field(default_factory=list)
-    # Filled by the repository on commit: the outbox records written, for the publisher.
+    violations: list[Violation] = field(default_factory=list)
+    # Filled by the unit of work on commit: the outbox records written, for the publisher.
     outbox_ids: list[str] = field(default_factory=list)
 
 
@@ -196,15 +246,14 @@ def apply(p: Petition, action: str, identity, payload: dict, env: Env) -> Outcom
     _may_act(identity, rule, p, env.directory)
     if p.status not in rule.sources:
         raise Conflict(f"cannot {action} a petition that is {p.status}", code="invalid_state")
-    outcome_key, extra = _outcome(rule.action, p, payload, identity, env)
+    outcome_key, effect = _outcome(rule.action, p, payload, identity, env)
     to, event_type, clock_effect = rule.outcomes[outcome_key]
-    changes: dict[str, Any] = dict(extra.pop("changes", {}))
-    events: list[dict] = [_event(event_type, env, identity, **extra.pop("event", {}))]
+    changes: dict[str, Any] = dict(effect.changes)
+    events: list[dict] = [_event(event_type, env, identity, **effect.event)]
     if action in STAGE_COMPLETING and p.stage is not None:
         # The figures (§6) are computed from events: say which stage this ends and whether in time.
         events[0].update(_completion(p.stage, env))
-    events += extra.pop("more_events", [])
-    notifications: list[dict] = extra.pop("notifications", [])
+    events += effect.more_events
     stage = _clock(clock_effect, p, env, changes)
     nxt = replace(
         p,
@@ -213,7 +262,7 @@ def apply(p: Petition, action: str, identity, payload: dict, env: Env) -> Outcom
         updated_at=iso(env.now),
         **changes,
     )
-    return Outcome(nxt, events, notifications, violations=extra.pop("violations", []))
+    return Outcome(nxt, events, effect.notifications, violations=effect.violations)
 
 
 STAGE_COMPLETING = ("dispatch", "accept", "resolve")
@@ -243,7 +292,7 @@ def _clock(effect: str, p: Petition, env: Env, changes: dict) -> StageClock | No
     raise ValueError(f"unknown clock effect {effect}")
 
 
-def _outcome(action: str, p: Petition, payload: dict, identity, env: Env) -> tuple[str, dict]:
+def _outcome(action: str, p: Petition, payload: dict, identity: Identity, env: Env) -> tuple[str, Effect]:
     handler = _HANDLERS.get(action)
     if handler is None:  # merge changes two petitions: the service calls merge_into with the main one
         raise InvalidInput(f"{action} needs the main petition (merge_into)", field="into")
@@ -262,19 +311,19 @@ def _dispatch(p, payload, identity, env):
     changes = {"department": department, "co_departments": co, "first_owner": p.first_owner or department}
     notes = [_order_notice("new_order", p, department, env)]
     notes += [_order_notice("new_order", p, c, env, role="协办") for c in co]
-    return "ok", {
-        "changes": changes,
-        "notifications": notes,
-        "event": {
+    return "ok", Effect(
+        changes=changes,
+        notifications=notes,
+        event={
             "department": department,
             "co_departments": list(co) or None,
             "note": _note(payload, "note"),
         },
-    }
+    )
 
 
 def _accept(p, payload, identity, env):
-    return "ok", {"event": {"department": p.department}}
+    return "ok", Effect(event={"department": p.department})
 
 
 def _return(p, payload, identity, env):
@@ -315,13 +364,13 @@ def _return(p, payload, identity, env):
         "at": iso(env.now),
         "reason": reason,
     }
-    return "ok", {
-        "changes": changes,
-        "event": event,
-        "more_events": more,
-        "notifications": notes,
-        "violations": [violation],
-    }
+    return "ok", Effect(
+        changes=changes,
+        event=event,
+        more_events=more,
+        notifications=notes,
+        violations=[violation],
+    )
 
 
 def _transfer(p, payload, identity, env):
@@ -334,16 +383,16 @@ def _transfer(p, payload, identity, env):
         "extension_pending": None,  # the old department's request does not carry over
     }
     notes = [_order_notice("transferred", p, department, env)]
-    return "ok", {
-        "changes": changes,
-        "notifications": notes,
-        "event": {
+    return "ok", Effect(
+        changes=changes,
+        notifications=notes,
+        event={
             "from": p.department,
             "department": department,
             "reason": payload.get("reason"),
             "first_owner": p.first_owner,
         },
-    }
+    )
 
 
 def _extension(p, payload, identity, env):
@@ -355,10 +404,10 @@ def _extension(p, payload, identity, env):
         "by": identity.actor,
         "at": iso(env.now),
     }
-    return "ok", {
-        "changes": {"extension_pending": request},
-        "event": {"working_days": request["working_days"], "reason": request["reason"]},
-    }
+    return "ok", Effect(
+        changes={"extension_pending": request},
+        event={"working_days": request["working_days"], "reason": request["reason"]},
+    )
 
 
 def _extension_decision(p, payload, identity, env):
@@ -369,10 +418,10 @@ def _extension_decision(p, payload, identity, env):
     changes: dict = {"extension_pending": None}
     if approve:
         changes["_extend_seconds"] = int(pending["working_days"]) * WORKING_DAY
-    return ("approve" if approve else "reject"), {
-        "changes": changes,
-        "event": {"approve": approve, "working_days": pending["working_days"], "note": payload.get("note")},
-    }
+    return ("approve" if approve else "reject"), Effect(
+        changes=changes,
+        event={"approve": approve, "working_days": pending["working_days"], "note": payload.get("note")},
+    )
 
 
 def _suspend(p, payload, identity, env):
@@ -383,32 +432,32 @@ def _suspend(p, payload, identity, env):
     user = env.directory.user(consent)
     if user is None or user.role != "supervisor" or not env.directory.covers(user.district, p.district):
         raise InvalidInput(f"{consent!r} is not a supervisor of {p.district}", field="consented_by")
-    return "ok", {"event": {"reason": payload["reason"], "consented_by": consent}}
+    return "ok", Effect(event={"reason": payload["reason"], "consented_by": consent})
 
 
 def _resume(p, payload, identity, env):
-    return "ok", {"event": {"note": payload.get("note")}}
+    return "ok", Effect(event={"note": payload.get("note")})
 
 
 def _resolve(p, payload, identity, env):
-    return "ok", {
-        "changes": {"reply": payload["reply"]},
-        "event": {"reply": payload["reply"], "evidence": payload.get("evidence") or None},
-    }
+    return "ok", Effect(
+        changes={"reply": payload["reply"]},
+        event={"reply": payload["reply"], "evidence": payload.get("evidence") or None},
+    )
 
 
 def _review(p, payload, identity, env):
     approve = bool(payload["approve"])
     if not approve:
-        return "reject", {"event": {"note": payload.get("note")}}
+        return "reject", Effect(event={"note": payload.get("note")})
     notes = _citizen_sms("closure", p, reply=p.reply or "")
     # 并单: the main petition's outcome reaches every merged citizen.
     notes += [{**n, "merged_from": p.id} for n in _merged_closures(p)]
-    return "approve", {
-        "changes": {"awaiting_feedback": True, "rating": None},
-        "event": {"note": payload.get("note")},
-        "notifications": notes,
-    }
+    return "approve", Effect(
+        changes={"awaiting_feedback": True, "rating": None},
+        event={"note": payload.get("note")},
+        notifications=notes,
+    )
 
 
 def _merged_closures(p):
@@ -431,7 +480,7 @@ def _feedback(p, payload, identity, env):
     rating = payload["rating"]
     event = {"rating": rating, "rating_label": RATINGS[rating], "comment": payload.get("comment")}
     if rating != "dissatisfied":
-        return "satisfied", {"changes": {"awaiting_feedback": False, "rating": rating}, "event": event}
+        return "satisfied", Effect(changes={"awaiting_feedback": False, "rating": rating}, event=event)
     # 重办: a fresh resolve stage, counted against the department.
     reopened = _event("reopened", env, identity, department=p.department, reopens=p.reopens + 1)
     violation = {
@@ -441,14 +490,14 @@ def _feedback(p, payload, identity, env):
         "stage": "reopen",
         "at": iso(env.now),
     }
-    return "dissatisfied", {
-        "violations": [violation],
-        "changes": {"awaiting_feedback": False, "rating": rating, "reopens": p.reopens + 1},
-        "event": event,
-        "more_events": [reopened],
-        "notifications": _citizen_sms("reopen", p)
+    return "dissatisfied", Effect(
+        violations=[violation],
+        changes={"awaiting_feedback": False, "rating": rating, "reopens": p.reopens + 1},
+        event=event,
+        more_events=[reopened],
+        notifications=_citizen_sms("reopen", p)
         + [_order_notice("new_order", p, p.department, env, role="重办")],
-    }
+    )
 
 
 def _escalate(p, payload, identity, env):
@@ -456,17 +505,17 @@ def _escalate(p, payload, identity, env):
     if current >= LEVELS.index("city"):
         raise Conflict("already escalated to the city's chief handler", code="invalid_state")
     level = LEVELS[current + 1]
-    chief = f"chief@{p.district}" if level == "district" else "chief@210900"
+    chief = f"chief@{p.district}" if level == "district" else f"chief@{env.city}"
     if level == "district" and env.directory.is_city(p.district):
-        level, chief = "city", "chief@210900"
-    return "ok", {
-        "changes": {"escalation_level": level},
-        "event": {"level": level, "chief": chief, "note": payload.get("note")},
-    }
+        level, chief = "city", f"chief@{env.city}"
+    return "ok", Effect(
+        changes={"escalation_level": level},
+        event={"level": level, "chief": chief, "note": payload.get("note")},
+    )
 
 
 def _instruction(p, payload, identity, env):
-    return "ok", {"event": {"note": payload["note"]}}
+    return "ok", Effect(event={"note": payload["note"]})
 
 
 _HANDLERS = {

@@ -20,7 +20,7 @@ STATUS_LABELS = {
 STATUSES = tuple(STATUS_LABELS)
 OPEN = ("received", "dispatched", "accepted", "suspended", "resolved")
 
-# Clock effects (see petitions/clock.py):
+# Clock effects (see timing/stage.py):
 #   start:<stage>  a fresh stage clock       pause   fold elapsed time, stop the clock
 #   resume         restart with what is left  extend  grow the budget (on approval)
 #   stop           no stage runs any more     none    the clock is untouched

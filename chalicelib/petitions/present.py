@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from chalicelib.petitions import clock as stage_clock
 from chalicelib.petitions.domain import Env, Petition
 from chalicelib.petitions.machine import STATUS_LABELS
 from chalicelib.privacy import unseal
+from chalicelib.timing import stage as stage_clock
 
 HIDDEN_EVENT_FIELDS = ("prev_hash", "hash")
 

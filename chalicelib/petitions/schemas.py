@@ -6,9 +6,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from chalicelib.intake.models import Line, Strict, Text
 from chalicelib.petitions.domain import RATINGS, RETURN_REASONS
 from chalicelib.petitions.machine import STATUSES
+from chalicelib.validation import Line, Strict, Text
 
 DepartmentCode = Annotated[str, Field(pattern=r"^[0-9]{6}\.[a-z_]+$", max_length=64)]
 Note = Annotated[Text, Field(min_length=1, max_length=1000)]

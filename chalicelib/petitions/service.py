@@ -1,4 +1,8 @@
-"""Reading petitions and acting on them, each within the caller's scope."""
+"""Reading petitions and acting on them, each within the caller's scope.
+
+Its store, the unit of work and the Env come in through the constructor (the runtime
+builds it); nothing here touches a table or a client.
+"""
 
 from __future__ import annotations
 
@@ -6,123 +10,40 @@ import hmac
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-from pynamodb.expressions.condition import Condition
-
-from chalicelib.clock import iso
-from chalicelib.errors import Conflict, InvalidInput, NotFound, RateLimited
-from chalicelib.intake.ids import normalise
-from chalicelib.notify import publisher
-from chalicelib.petitions import present, repository
-from chalicelib.petitions.domain import apply, can_see, merge_into
-from chalicelib.petitions.env import current_env
-from chalicelib.petitions.models import PetitionItem
-
-
-def _load_visible(identity, petition_id: str, env, acting: bool = False):
-    p = repository.get(normalise(petition_id))
-    if p is not None and not can_see(identity, p, env.directory):
-        if acting and _held_before(identity, p):
-            # It was this department's order until another action moved it: a lost race, not a stranger.
-            raise Conflict(f"{p.id} is no longer an order of {identity.department}", code="invalid_state")
-        p = None
-    if p is None:
-        raise NotFound(f"no petition {petition_id}")  # the same answer for unknown and out of scope
-    return p
+from chalicelib.auth import scope
+from chalicelib.auth.identity import Identity
+from chalicelib.clock import iso, utc_key
+from chalicelib.errors import Conflict, NotFound, RateLimited
+from chalicelib.petitions import paging, present
+from chalicelib.petitions.domain import Env, Outcome, Petition, apply, can_see, merge_into
+from chalicelib.petitions.ids import normalise
 
 
-def _held_before(identity, p) -> bool:
-    if identity.is_channel or identity.role != "handler" or not identity.department:
-        return False
-    department = identity.department
-    return any(
-        department in (e.get("department"), e.get("from"))
-        for e in repository.timeline(p.id)
-        if e["type"] in ("dispatched", "transferred", "returned", "accepted")
-    )
+class PetitionStore(Protocol):
+    def get(self, petition_id: str) -> Petition | None: ...
+    def timeline(self, petition_id: str) -> list[dict]: ...
+    def by_phone(self, phone_hash: str, limit: int) -> list[str]: ...
+    def received_between(self, index: str, key: str, lo: str, hi: str) -> Iterator[Petition]: ...
+    def page(
+        self,
+        partitions: list[tuple[str, str]],
+        limit: int,
+        cursor: dict,
+        *,
+        status: str | None = None,
+        district: str | None = None,
+        due_before: str | None = None,
+    ) -> tuple[list[Petition], dict | None]: ...
 
 
-def get(identity, petition_id: str) -> dict:
-    env = current_env()
-    p = _load_visible(identity, petition_id, env)
-    return present.petition(p, identity, env, repository.timeline(p.id))
-
-
-def act(identity, petition_id: str, action: str, payload: dict) -> dict:
-    """Applies the action to the current state and commits it with the version check; a commit
-    that loses to another writer is a 409 for the caller to reload and retry (never re-applied
-    silently, so of two racing people exactly one succeeds and the other learns it)."""
-    env = current_env()
-    p = _load_visible(identity, petition_id, env, acting=True)
-    if action == "merge":
-        main = repository.get(normalise(payload["into"]))
-        if main is None:
-            raise NotFound(f"no petition {payload['into']}", field="into")
-        outcome = merge_into(p, main, identity, payload, env)
-    else:
-        outcome = apply(p, action, identity, payload, env)
-    recipients = {}
-    for note in outcome.notifications:
-        child_id = note.get("petition")
-        if child_id:
-            child = repository.get(child_id)
-            if child and child.contact.get("phone_sealed"):
-                recipients[child_id] = child.contact["phone_sealed"]
-    stored = repository.commit(outcome, env, recipients=recipients)
-    publisher.after_commit(outcome, env)
-    return present.petition(stored, identity, env, repository.timeline(stored.id))
-
-
-# --- listing ------------------------------------------------------------------------------------------------
-
-
-def _partitions(identity, query, directory) -> list[tuple[str, str]]:
-    if identity.is_channel:
-        return [("channel", identity.name)]
-    if identity.role == "handler":
-        if query.department and query.department != identity.department:
-            raise NotFound("outside your department", field="department")
-        return [("department", identity.department)]
-    if query.department:
-        dep = directory.department(query.department)
-        if dep is None:
-            raise InvalidInput(f"unknown department {query.department!r}", field="department")
-        if not directory.covers(identity.scope, dep.district):
-            raise NotFound("outside your scope", field="department")
-        return [("department", query.department)]
-    scope = identity.scope
-    if query.district:
-        if directory.district(query.district) is None:
-            raise InvalidInput(f"unknown district {query.district!r}", field="district")
-        if not directory.covers(scope, query.district):
-            raise NotFound("outside your scope", field="district")
-        return [("district", query.district)]
-    return [("district", d.code) for d in directory.districts if directory.covers(scope, d.code)]
-
-
-def list_petitions(identity, query) -> dict:
-    env = current_env()
-    partitions = _partitions(identity, query, env.directory)
-    filters: Condition | None = None
-
-    def both(cond):
-        nonlocal filters
-        filters = cond if filters is None else filters & cond
-
-    if query.status:
-        both(PetitionItem.status == query.status)
-    if query.district and partitions[0][0] != "district":
-        both(PetitionItem.district == query.district)
-    if query.overdue:
-        both(PetitionItem.due_at < repository.utc_key(iso(env.now)))
-    items, state = repository.page(partitions, query.limit, repository.decode_cursor(query.cursor), filters)
-    return {
-        "items": [present.petition(p, identity, env) for p in items],
-        "next_cursor": repository.encode_cursor(state) if state else None,
-    }
-
-
-# --- public tracking --------------------------------------------------------------------------------------
+class Committer(Protocol):
+    def commit(
+        self, outcome: Outcome, env: Env, *, new: bool = False, extra: Iterable[Any] = ()
+    ) -> Petition: ...
 
 
 class _Limiter:
@@ -144,13 +65,80 @@ class _Limiter:
             q.append(now)
 
 
-TRACK_LIMITER = _Limiter(per_minute=60)
+@dataclass
+class PetitionService:
+    store: PetitionStore
+    uow: Committer
+    env: Callable[[], Env]
+    track_limiter: _Limiter = field(default_factory=lambda: _Limiter(per_minute=60))
 
+    def _load_visible(self, identity: Identity, petition_id: str, env: Env, acting: bool = False) -> Petition:
+        key = normalise(petition_id)
+        p = self.store.get(key) if key else None
+        if p is not None and not can_see(identity, p, env.directory):
+            if acting and self._held_before(identity, p):
+                # It was this department's order until another action moved it: a lost race, not a stranger.
+                raise Conflict(f"{p.id} is no longer an order of {identity.department}", code="invalid_state")
+            p = None
+        if p is None:
+            raise NotFound(f"no petition {petition_id}")  # the same answer for unknown and out of scope
+        return p
 
-def track(petition_id: str, phone_tail: str, source: str) -> dict:
-    TRACK_LIMITER.hit(source)
-    p = repository.get(normalise(petition_id))
-    tail = p.contact.get("phone_tail") if p else None
-    if p is None or not tail or not hmac.compare_digest(tail, phone_tail):
-        raise NotFound("no petition with this number and phone tail")
-    return present.public(p, repository.timeline(p.id))
+    def _held_before(self, identity: Identity, p: Petition) -> bool:
+        if identity.is_channel or identity.role != "handler" or not identity.department:
+            return False
+        department = identity.department
+        return any(
+            department in (e.get("department"), e.get("from"))
+            for e in self.store.timeline(p.id)
+            if e["type"] in ("dispatched", "transferred", "returned", "accepted")
+        )
+
+    def get(self, identity: Identity, petition_id: str) -> dict:
+        env = self.env()
+        p = self._load_visible(identity, petition_id, env)
+        return present.petition(p, identity, env, self.store.timeline(p.id))
+
+    def act(self, identity: Identity, petition_id: str, action: str, payload: dict) -> dict:
+        """Applies the action to the current state and commits it with the version check; a commit
+        that loses to another writer is a 409 for the caller to reload and retry (never re-applied
+        silently, so of two racing people exactly one succeeds and the other learns it)."""
+        env = self.env()
+        p = self._load_visible(identity, petition_id, env, acting=True)
+        if action == "merge":
+            key = normalise(payload["into"])
+            main = self.store.get(key) if key else None
+            if main is None:
+                raise NotFound(f"no petition {payload['into']}", field="into")
+            outcome = merge_into(p, main, identity, payload, env)
+        else:
+            outcome = apply(p, action, identity, payload, env)
+        stored = self.uow.commit(outcome, env)
+        return present.petition(stored, identity, env, self.store.timeline(stored.id))
+
+    def list_petitions(self, identity: Identity, query: Any) -> dict:
+        env = self.env()
+        partitions = scope.petition_partitions(
+            identity, env.directory, district_code=query.district, department_code=query.department
+        )
+        items, state = self.store.page(
+            partitions,
+            query.limit,
+            paging.decode_cursor(query.cursor),
+            status=query.status,
+            district=query.district if partitions[0][0] != "district" else None,
+            due_before=utc_key(iso(env.now)) if query.overdue else None,
+        )
+        return {
+            "items": [present.petition(p, identity, env) for p in items],
+            "next_cursor": paging.encode_cursor(state) if state else None,
+        }
+
+    def track(self, petition_id: str, phone_tail: str, source: str) -> dict:
+        self.track_limiter.hit(source)
+        key = normalise(petition_id)
+        p = self.store.get(key) if key else None
+        tail = p.contact.get("phone_tail") if p else None
+        if p is None or not tail or not hmac.compare_digest(tail, phone_tail):
+            raise NotFound("no petition with this number and phone tail")
+        return present.public(p, self.store.timeline(p.id))

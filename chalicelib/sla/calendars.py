@@ -16,45 +16,39 @@ import logging
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any, Protocol
 
-from chalicelib import db
 from chalicelib.clock import iso
-from chalicelib.directory.store import DirectoryItem
 from chalicelib.errors import InvalidInput
-from chalicelib.petitions import clock as stage_clock
-from chalicelib.petitions import repository
-from chalicelib.petitions.domain import Outcome
-from chalicelib.petitions.models import TimerItem
-from chalicelib.sla.calendar import CalendarError, WorkingCalendar, YearNotice
+from chalicelib.petitions.domain import Env, Outcome, Petition
+from chalicelib.sla.timer_store import Timer
+from chalicelib.timing import stage as stage_clock
+from chalicelib.timing.calendar import CalendarError, WorkingCalendar, YearNotice
 
 log = logging.getLogger("fzt.sla.calendar")
 TTL_SECONDS = 60.0
-_lock = threading.Lock()
-_cached: tuple[float, WorkingCalendar] | None = None
 
 
-def stored_notices() -> list[YearNotice]:
-    db.bound()
-    return [YearNotice.from_dict(json.loads(i.body)) for i in DirectoryItem.query("calendar") if i.body]
+class NoticeStore(Protocol):
+    def save_notice(self, year: int, body: dict) -> None: ...
+    def notices(self) -> list[dict]: ...
 
 
-def current_calendar() -> WorkingCalendar:
-    global _cached
-    with _lock:
-        if _cached is None or time.monotonic() - _cached[0] > TTL_SECONDS:
-            calendar = WorkingCalendar.bundled()
-            for notice in stored_notices():
-                calendar = calendar.with_notice(notice)
-            _cached = (time.monotonic(), calendar)
-        return _cached[1]
+class PendingTimers(Protocol):
+    def pending_from(self, cutoff: str) -> Iterable[Timer]: ...
 
 
-def clear_cache() -> None:
-    global _cached
-    with _lock:
-        _cached = None
+class PetitionReads(Protocol):
+    def get(self, petition_id: str) -> Petition | None: ...
+
+
+class Committer(Protocol):
+    def commit(
+        self, outcome: Outcome, env: Env, *, new: bool = False, extra: Iterable[Any] = ()
+    ) -> Petition: ...
 
 
 def parse_notice(data: dict) -> YearNotice:
@@ -64,27 +58,52 @@ def parse_notice(data: dict) -> YearNotice:
         raise InvalidInput(str(exc), field="holidays" if "holiday" in str(exc) else "body") from exc
 
 
-def load_notice(notice: YearNotice, env_factory) -> dict:
-    """Store the notice, then recompute open deadlines that may reach into its year."""
-    db.bound()
-    DirectoryItem(
-        pk="calendar", sk=str(notice.year), body=json.dumps(notice.to_dict(), ensure_ascii=False)
-    ).save()
-    clear_cache()
-    env = env_factory()
-    cutoff = f"{notice.year - 1}-12-01T00:00:00Z"  # a stage pending on Dec 1 can reach into January
-    recomputed = []
-    for shard in range(repository.TIMER_SHARDS):
-        for timer in TimerItem.due.query(str(shard), TimerItem.due_at >= cutoff):
-            p = repository.get(timer.pk)
+class Calendars:
+    """The calendar in force (cached ``ttl`` seconds), and the loading of a year's notice."""
+
+    def __init__(self, notices: NoticeStore, ttl: float = TTL_SECONDS) -> None:
+        self.notices = notices
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._cached: tuple[float, WorkingCalendar] | None = None
+
+    def current(self) -> WorkingCalendar:
+        with self._lock:
+            if self._cached is None or time.monotonic() - self._cached[0] > self.ttl:
+                calendar = WorkingCalendar.bundled()
+                for body in self.notices.notices():
+                    calendar = calendar.with_notice(YearNotice.from_dict(body))
+                self._cached = (time.monotonic(), calendar)
+            return self._cached[1]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._cached = None
+
+    def load(
+        self,
+        notice: YearNotice,
+        env: Callable[[], Env],
+        timers: PendingTimers,
+        petitions: PetitionReads,
+        uow: Committer,
+    ) -> dict:
+        """Store the notice, then recompute open deadlines that may reach into its year."""
+        self.notices.save_notice(notice.year, notice.to_dict())
+        self.clear()
+        now = env()
+        cutoff = f"{notice.year - 1}-12-01T00:00:00Z"  # a stage pending on Dec 1 can reach into January
+        recomputed = []
+        for timer in timers.pending_from(cutoff):
+            p = petitions.get(timer.petition_id)
             if p is None or p.stage is None or not p.stage.running:
                 continue
-            fresh = stage_clock.recompute(env.calendar, p.stage)
+            fresh = stage_clock.recompute(now.calendar, p.stage)
             if (fresh.due_at, fresh.provisional) == (p.stage.due_at, p.stage.provisional):
                 continue
             event = {
                 "type": "deadline_recomputed",
-                "at": iso(env.now),
+                "at": iso(now.now),
                 "actor": "system:calendar",
                 "stage": p.stage.name,
                 "old_due_at": p.stage.due_at,
@@ -93,16 +112,16 @@ def load_notice(notice: YearNotice, env_factory) -> dict:
                 "year": notice.year,
                 "source": notice.source,
             }
-            repository.commit(Outcome(replace(p, stage=fresh), [event], []), env)
+            uow.commit(Outcome(replace(p, stage=fresh), [event], []), now)
             recomputed.append(p.id)
-    log.info("calendar notice loaded", extra={"year": notice.year, "recomputed": len(recomputed)})
-    return {
-        "year": notice.year,
-        "source": notice.source,
-        "holidays": len(notice.holidays),
-        "workdays": len(notice.workdays),
-        "recomputed": recomputed,
-    }
+        log.info("calendar notice loaded", extra={"year": notice.year, "recomputed": len(recomputed)})
+        return {
+            "year": notice.year,
+            "source": notice.source,
+            "holidays": len(notice.holidays),
+            "workdays": len(notice.workdays),
+            "recomputed": recomputed,
+        }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,11 +15,10 @@ from dataclasses import replace
 from datetime import datetime
 
 from chalicelib.clock import iso, parse_instant
-from chalicelib.petitions.clock import StageClock
 from chalicelib.petitions.domain import LEVELS, Env, Outcome, Petition
-from chalicelib.sla.policy import STEP_NAMES, Step
+from chalicelib.timing.policy import STEP_NAMES, Step
+from chalicelib.timing.stage import StageClock
 
-CITY = "210900"
 # A stage overdue is a violation of this kind against the unit holding it (问责记录).
 VIOLATION_KIND = {
     "dispatch": "slow_dispatch",
@@ -101,9 +100,9 @@ def fire_due(p: Petition, env: Env) -> Outcome | None:
             notes.append(_notice("supervision_notice", p, attrs, level="district"))
         else:
             target = "district" if index == 2 else "city"
-            if target == "district" and p.district == CITY:
+            if target == "district" and p.district == env.city:
                 target = "city"
-            chief = f"chief@{p.district}" if target == "district" else f"chief@{CITY}"
+            chief = f"chief@{p.district}" if target == "district" else f"chief@{env.city}"
             if LEVELS.index(target) > LEVELS.index(level):
                 level = target
             events.append({**base, "type": "escalated", "level": target, "chief": chief})

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from chalicelib import db
-from chalicelib.errors import InvalidInput, NotFound
-from chalicelib.petitions.models import ViolationItem
+from typing import Any, Protocol
+
+from chalicelib.auth import scope
+from chalicelib.auth.identity import Identity
+from chalicelib.directory.model import Directory
+from chalicelib.errors import InvalidInput
+from chalicelib.sla.violation_store import ViolationRecord
+
+LIMIT = 500
 
 
-def _out(v: ViolationItem) -> dict:
+class ViolationReads(Protocol):
+    def of_unit(self, unit: str, lo: str, hi: str, limit: int) -> list[ViolationRecord]: ...
+    def of_district(self, district: str, lo: str, hi: str, limit: int) -> list[ViolationRecord]: ...
+
+
+def _out(v: ViolationRecord) -> dict:
     return {
         "unit": v.unit,
         "district": v.district,
@@ -19,30 +30,21 @@ def _out(v: ViolationItem) -> dict:
     }
 
 
-def list_violations(identity, query, directory) -> dict:
-    db.bound()
-    if identity.role == "handler":
-        if query.unit and query.unit != identity.department:
-            raise NotFound("outside your department", field="unit")
-        unit, district = identity.department, None
-    else:
-        unit, district = query.unit, query.district
-        scope = identity.scope
-        target = district or (unit.split(".", 1)[0] if unit else None)
-        if target is None:
-            raise InvalidInput("give a unit or a district", field="district")
-        if directory.district(target) is None:
-            raise InvalidInput(f"unknown district {target!r}", field="district" if district else "unit")
-        if not directory.covers(scope, target):
-            raise NotFound("outside your scope", field="district" if district else "unit")
+def list_violations(store: ViolationReads, identity: Identity, query: Any, directory: Directory) -> dict:
+    """Every filter given is checked against the caller's scope: a unit outside it is refused even
+    when the district given is the caller's own, and a unit must belong to the district given."""
     lo = query.from_ or "0000"
     hi = (query.to or "9999") + "~"
-    if unit:
-        rows = ViolationItem.query(
-            unit, ViolationItem.sk.between(lo, hi), scan_index_forward=False, limit=500
-        )
+    unit = query.unit or (identity.department if identity.role == "handler" else None)
+    if unit is not None:
+        unit = scope.unit(identity, directory, unit)
+        if query.district is not None:
+            scope.district(identity, directory, query.district)
+            if unit.split(".", 1)[0] != query.district:
+                raise InvalidInput(f"{unit} is not a unit of {query.district}", field="unit")
+        rows = store.of_unit(unit, lo, hi, LIMIT)
+    elif query.district is not None:
+        rows = store.of_district(scope.district(identity, directory, query.district), lo, hi, LIMIT)
     else:
-        rows = ViolationItem.by_district.query(
-            district, ViolationItem.sk.between(lo, hi), scan_index_forward=False, limit=500
-        )
+        raise InvalidInput("give a unit or a district", field="district")
     return {"items": [_out(v) for v in rows]}

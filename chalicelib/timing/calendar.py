@@ -22,7 +22,7 @@ local wall-clock time, in which every day is exactly 86400 s long.
 
 Pure code: no clock, no I/O beyond reading the bundled JSON files.
 
-CLI: ``python -m chalicelib.sla.calendar check FILE.json`` validates a new
+CLI: ``python -m chalicelib.timing.calendar check FILE.json`` validates a new
 year's notice and prints what it changes compared with weekends-only.
 """
 
@@ -351,7 +351,7 @@ def summarize(notice: YearNotice, known: WorkingCalendar | None = None) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m chalicelib.sla.calendar", description="Working-day calendar tools"
+        prog="python -m chalicelib.timing.calendar", description="Working-day calendar tools"
     )
     sub = parser.add_subparsers(dest="command", required=True)
     check = sub.add_parser("check", help="validate a year's notice file and summarise it")

@@ -40,7 +40,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from chalicelib.sla.calendar import Deadline, WorkingCalendar
+from chalicelib.timing.calendar import Deadline, WorkingCalendar
 
 POLICY_FILE = Path(__file__).resolve().parent / "data" / "policy.json"
 

@@ -14,8 +14,8 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 
 from chalicelib.clock import iso, parse_instant
-from chalicelib.sla.calendar import WorkingCalendar
-from chalicelib.sla.policy import Policy, advance, elapsed
+from chalicelib.timing.calendar import WorkingCalendar
+from chalicelib.timing.policy import Policy, advance, elapsed
 
 
 @dataclass(frozen=True)

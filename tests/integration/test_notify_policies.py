@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -28,17 +27,19 @@ from cfnlint.decode import decode_str
 from chalicelib.auth.identity import CHANNEL, OPERATOR, Identity
 from chalicelib.directory import DEMO_DIRECTORY
 from chalicelib.directory.loader import load_directory
-from chalicelib.notify import publisher
-from chalicelib.notify.topics import EXAMPLE_FILTER_POLICIES, EXAMPLE_POLICY_TOPICS, matches, topic_for
+from chalicelib.notify.sns import SnsPort
 from chalicelib.petitions.domain import Env, Petition, apply, new_petition
+from chalicelib.settings import Settings, get_settings
 from chalicelib.sla import ladder
-from chalicelib.sla.calendar import WorkingCalendar
-from chalicelib.sla.policy import Policy
+from chalicelib.timing.calendar import WorkingCalendar
+from chalicelib.timing.policy import Policy
+from tests.sns_policies import EXAMPLE_FILTER_POLICIES, EXAMPLE_POLICY_TOPICS, matches, topic_for
 
 ROOT = Path(__file__).resolve().parents[2]
 SH = ZoneInfo("Asia/Shanghai")
 
 DIRECTORY = load_directory(DEMO_DIRECTORY)
+DEMO_CITY = DIRECTORY.city
 POLICY = Policy.bundled()
 CALENDAR = WorkingCalendar.bundled()
 START = datetime(2025, 3, 3, 9, 0, tzinfo=SH)  # a Monday, a working day
@@ -154,7 +155,7 @@ def overdue(p: Petition) -> list[dict]:
     assert [(n["kind"], n["attributes"]["level"]) for n in notes] == [
         ("reminder", "district"),
         ("supervision_notice", "district"),
-        ("escalation", "city" if p.district == ladder.CITY else "district"),
+        ("escalation", "city" if p.district == DEMO_CITY else "district"),
         ("escalation", "city"),
     ]
     return notes
@@ -242,13 +243,10 @@ class Recorder:
 def published_attributes(note: dict, nid: str, monkeypatch) -> dict:
     """The MessageAttributes ``SnsPort.publish_topic`` sends for ``note`` as the outbox delivers it."""
     recorder = Recorder()
-    settings = SimpleNamespace(topic_orders_arn="arn:orders", topic_supervision_arn="arn:supervision")
-    with monkeypatch.context() as m:
-        m.setattr(publisher, "aws", SimpleNamespace(client=lambda service: recorder))
-        m.setattr(publisher, "get_settings", lambda: settings)
-        publisher.SnsPort().publish_topic(
-            note["topic"], "text", {**note["attributes"], "notification_id": nid}
-        )
+    settings = Settings(topic_orders_arn="arn:orders", topic_supervision_arn="arn:supervision")
+    SnsPort(settings, client=recorder).publish_topic(
+        note["topic"], "text", {**note["attributes"], "notification_id": nid}
+    )
     (call,) = recorder.calls
     assert call["TopicArn"] == f"arn:{note['topic']}"
     return call["MessageAttributes"]
@@ -343,7 +341,7 @@ def test_moto_sns_delivers_the_published_messages_where_the_policies_say(subscri
     from chalicelib import aws
 
     sqs = aws.client("sqs")
-    port = publisher.SnsPort()  # the real adapter, publishing to the stack's topics
+    port = SnsPort(get_settings())  # the real adapter, publishing to the stack's topics
     for index, (_, note, _) in enumerate(CASES):
         port.publish_topic(
             note["topic"],

@@ -69,26 +69,18 @@ def test_wrong_audience_expired_or_tampered_tokens_are_refused(pool):
 
 
 @pytest.fixture
-def prod_stage(pool, monkeypatch):
-    from chalicelib.clock import SystemClock, get_clock, set_clock
-    from chalicelib.settings import reset_settings
+def prod_stage(pool, runtime_env):
+    from chalicelib.clock import SystemClock
 
-    for k, v in {
+    env = {
         "FZT_STAGE": "prod",
         "FZT_OIDC_ISSUER": pool["issuer"],
         "FZT_OIDC_AUDIENCE": pool["client"],
         "FZT_OIDC_JWKS_URL": pool["jwks"],
         "FZT_DATA_KEY": "test-data-key",
         "FZT_PHONE_KEY": "test-phone-key",
-    }.items():
-        monkeypatch.setenv(k, v)
-    reset_settings()
-    local_clock = get_clock()
-    set_clock(SystemClock())
-    yield
-    monkeypatch.undo()
-    reset_settings()
-    set_clock(local_clock)
+    }
+    runtime_env(env, clock=SystemClock())
 
 
 def test_the_app_accepts_pool_tokens_and_refuses_local_ones_on_prod(pool, prod_stage):
@@ -107,21 +99,15 @@ def test_the_app_accepts_pool_tokens_and_refuses_local_ones_on_prod(pool, prod_s
 
 
 @pytest.fixture
-def local_with_provider(pool, monkeypatch):
-    from chalicelib.settings import reset_settings
-
-    for k, v in {
+def local_with_provider(pool, runtime_env):
+    env = {
         "FZT_OIDC_ISSUER": pool["issuer"],
         "FZT_OIDC_AUDIENCE": pool["client"],
         "FZT_OIDC_JWKS_URL": pool["jwks"],
         "FZT_OIDC_AUTHORIZE_URL": "https://signin.example/oauth2/authorize",
         "FZT_OIDC_TOKEN_URL": "https://signin.example/oauth2/token",
-    }.items():
-        monkeypatch.setenv(k, v)
-    reset_settings()
-    yield
-    monkeypatch.undo()
-    reset_settings()
+    }
+    runtime_env(env)
 
 
 def test_signin_options_name_the_provider_and_the_public_client(pool, local_with_provider):

@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 import pytest
 
 from chalicelib.clock import SHANGHAI, get_clock, iso
-from chalicelib.sla.calendars import current_calendar
-from chalicelib.sla.policy import Policy
-from chalicelib.sla.sweep import SweepCrash, run_sweep
+from chalicelib.runtime import get_runtime
+from chalicelib.sla.sweep import SweepCrash
+from chalicelib.timing.policy import Policy
 
 DISTRICT = "210904"  # 太平区: other suites keep to other districts where they count
 # Petitions are created a moment after `start` (real time ticks), so their steps fall a little later.
@@ -21,7 +21,7 @@ SLACK = timedelta(minutes=2)
 def next_friday_10(api) -> datetime:
     now = datetime.fromisoformat(api.get("/_local/clock").json()["now"]).astimezone(SHANGHAI)
     day = (now + timedelta(days=7)).replace(hour=10, minute=0, second=0, microsecond=0)
-    while day.weekday() != 4 or not current_calendar().is_working_day(day.date()):
+    while day.weekday() != 4 or not get_runtime().calendars.current().is_working_day(day.date()):
         day += timedelta(days=1)
     return day
 
@@ -65,7 +65,7 @@ def test_dispatch_ladder_fires_each_step_once_in_order_also_when_late(api):
     start = next_friday_10(api)
     set_clock(api, start)
     pid = submit(api)
-    ladder = Policy.bundled().ladder(DISTRICT, "normal", "dispatch", current_calendar(), start)
+    ladder = Policy.bundled().ladder(DISTRICT, "normal", "dispatch", get_runtime().calendars.current(), start)
     reminder, notice, district, city = (s.at for s in ladder)
 
     # When the sweep runs before the reminder, nothing fires for it
@@ -115,7 +115,7 @@ def test_each_stage_runs_its_own_ladder(api):
     pid = submit(api, "小区路面塌陷，车辆无法通行，请尽快处理")
     r = api.post(f"/v1/petitions/{pid}/dispatch", {"department": "210904.urban"}, as_="dispatcher@210904")
     assert r.status_code == 200, r.text
-    ladder = Policy.bundled().ladder(DISTRICT, "normal", "accept", current_calendar(), start)
+    ladder = Policy.bundled().ladder(DISTRICT, "normal", "accept", get_runtime().calendars.current(), start)
     set_clock(api, ladder[1].at + SLACK)
     assert mine(api.post("/_local/sweep").json(), pid) == ["reminder", "supervision_notice"]
     violation = [e for e in clock_events(api, pid) if e["type"] == "violation"][0]
@@ -136,14 +136,14 @@ def test_a_sweep_crashing_half_way_then_rerun_fires_all_once(api, stack):
     start = next_friday_10(api)
     set_clock(api, start)
     pids = [submit(api, f"第{i}号楼下水道堵塞，污水外溢，请尽快疏通") for i in range(6)]
-    ladder = Policy.bundled().ladder(DISTRICT, "normal", "dispatch", current_calendar(), start)
+    ladder = Policy.bundled().ladder(DISTRICT, "normal", "dispatch", get_runtime().calendars.current(), start)
     set_clock(api, ladder[0].at + SLACK)
     with pytest.raises(SweepCrash):
-        run_sweep(get_clock().now(), crash_after=3)
+        get_runtime().run_sweep(get_clock().now(), crash_after=3)
     counts = [_reminders(api, p) for p in pids]
     # The crash left work undone (other suites' petitions may have taken some of the 3 commits)
     assert set(counts) <= {0, 1} and sum(counts) <= 3 and 0 in counts
-    run_sweep(get_clock().now())
+    get_runtime().run_sweep(get_clock().now())
     assert [_reminders(api, p) for p in pids] == [1] * 6
 
 
@@ -151,7 +151,7 @@ def test_two_sweeps_at_once_fire_each_step_once(api, stack):
     start = next_friday_10(api)
     set_clock(api, start)
     pids = [submit(api, f"第{i}单元暖气不热，室温只有十二度") for i in range(8)]
-    ladder = Policy.bundled().ladder(DISTRICT, "normal", "dispatch", current_calendar(), start)
+    ladder = Policy.bundled().ladder(DISTRICT, "normal", "dispatch", get_runtime().calendars.current(), start)
     set_clock(api, ladder[0].at + SLACK)
     now = get_clock().now()
     barrier = threading.Barrier(2)
@@ -159,7 +159,7 @@ def test_two_sweeps_at_once_fire_each_step_once(api, stack):
 
     def sweep():
         barrier.wait()
-        results.append(run_sweep(now))
+        results.append(get_runtime().run_sweep(now))
 
     threads = [threading.Thread(target=sweep) for _ in range(2)]
     for t in threads:
@@ -168,7 +168,7 @@ def test_two_sweeps_at_once_fire_each_step_once(api, stack):
         t.join()
     # A firing that lost its race (to the other sweep, or to the publisher marking a message sent)
     # stays due; one more sweep picks it up. Across all three runs each petition fired exactly once.
-    results.append(run_sweep(get_clock().now()))
+    results.append(get_runtime().run_sweep(get_clock().now()))
     fired = [f["petition"] for r in results for f in r["fired"] if f["petition"] in pids]
     assert sorted(fired) == sorted(pids)
     assert [_reminders(api, p) for p in pids] == [1] * 8

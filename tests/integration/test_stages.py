@@ -15,16 +15,8 @@ LOCAL_ROUTES = [
 
 
 @pytest.fixture
-def dev_stage(stack, monkeypatch):
-    from chalicelib.settings import reset_settings
-
-    monkeypatch.setenv("FZT_STAGE", "dev")
-    monkeypatch.setenv("FZT_DATA_KEY", "test-data-key")
-    monkeypatch.setenv("FZT_PHONE_KEY", "test-phone-key")
-    reset_settings()
-    yield
-    monkeypatch.undo()
-    reset_settings()
+def dev_stage(stack, runtime_env):
+    runtime_env({"FZT_STAGE": "dev", "FZT_DATA_KEY": "test-data-key", "FZT_PHONE_KEY": "test-phone-key"})
 
 
 @pytest.mark.parametrize("method, path, body", LOCAL_ROUTES)

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib.sla import calendar as calendar_module
-from chalicelib.sla.calendar import (
+from chalicelib.timing import calendar as calendar_module
+from chalicelib.timing.calendar import (
     CalendarError,
     Deadline,
     WorkingCalendar,
@@ -93,7 +93,7 @@ def test_bundled_2026_matches_the_state_council_notice(cal: WorkingCalendar) -> 
 
 
 def test_bundled_files_round_trip_through_the_exchange_format() -> None:
-    for path in sorted((ROOT / "chalicelib/sla/data/holidays").glob("*.json")):
+    for path in sorted((ROOT / "chalicelib/timing/data/holidays").glob("*.json")):
         notice = load_notice_file(path)
         assert path.stem == str(notice.year)
         assert YearNotice.from_dict(notice.to_dict()) == notice
@@ -123,8 +123,8 @@ def test_converter_output_is_up_to_date() -> None:
 
 def test_runtime_import_does_not_pull_in_chinesecalendar() -> None:
     code = (
-        "import sys; from chalicelib.sla.calendar import WorkingCalendar; "
-        "from chalicelib.sla.policy import Policy; WorkingCalendar.bundled(); Policy.bundled(); "
+        "import sys; from chalicelib.timing.calendar import WorkingCalendar; "
+        "from chalicelib.timing.policy import Policy; WorkingCalendar.bundled(); Policy.bundled(); "
         "assert 'chinese_calendar' not in sys.modules, 'chinese_calendar imported'; "
         "assert not any(m == 'boto3' or m.startswith('chalice') and not m.startswith('chalicelib') "
         "for m in sys.modules), 'adapter imported'"
@@ -132,9 +132,9 @@ def test_runtime_import_does_not_pull_in_chinesecalendar() -> None:
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
 
 
-@pytest.mark.parametrize("module", ["calendar.py", "policy.py"])
+@pytest.mark.parametrize("module", ["calendar.py", "policy.py", "stage.py"])
 def test_domain_code_reads_no_clock_and_no_environment(module: str) -> None:
-    source = (ROOT / "chalicelib/sla" / module).read_text(encoding="utf-8")
+    source = (ROOT / "chalicelib/timing" / module).read_text(encoding="utf-8")
     for forbidden in (
         r"\.now\(",
         r"\butcnow\(",
@@ -391,9 +391,9 @@ def test_cli_check_fails_with_the_error(tmp_path: Path, capsys: pytest.CaptureFi
 
 
 def test_cli_runs_as_a_module() -> None:
-    path = ROOT / "chalicelib/sla/data/holidays/2026.json"
+    path = ROOT / "chalicelib/timing/data/holidays/2026.json"
     result = subprocess.run(
-        [sys.executable, "-m", "chalicelib.sla.calendar", "check", str(path)],
+        [sys.executable, "-m", "chalicelib.timing.calendar", "check", str(path)],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from chalicelib.notify.topics import (
+from tests.sns_policies import (
     EXAMPLE_FILTER_POLICIES,
     EXAMPLE_POLICY_TOPICS,
     KIND_TOPIC,

@@ -1,0 +1,238 @@
+"""The composition root: the only place that builds the Env (clock, directory, policy, the
+calendar with the notices loaded since deployment), the stores, the SNS port, the unit of
+work and the features' services — for every function alike: the API's views, the sweep,
+inbound SMS, exports and calendar loading.
+
+app.py, the local stack, bench/ and the tests take the runtime from :func:`get_runtime`
+(tests may build one with fakes: ``Runtime.build(settings, stores=..., port=...)``). No
+feature imports this module: the runtime hands each service what it needs.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from chalicelib import observability
+from chalicelib.audit.export import Exporter
+from chalicelib.auth.identity import Identity, identify
+from chalicelib.clock import Clock, get_clock, wall_now
+from chalicelib.directory.model import Directory
+from chalicelib.intake.service import Intake
+from chalicelib.notify.attention import list_attention
+from chalicelib.notify.inbound import Inbound
+from chalicelib.notify.publisher import Publisher, SmsPort
+from chalicelib.petitions.domain import Env
+from chalicelib.petitions.service import PetitionService
+from chalicelib.settings import Settings, get_settings
+from chalicelib.sla.calendars import Calendars
+from chalicelib.sla.sweep import Sweep
+from chalicelib.sla.violations import list_violations
+from chalicelib.stats.service import Stats
+from chalicelib.timing.calendar import YearNotice
+from chalicelib.timing.policy import Policy
+from chalicelib.unit_of_work import UnitOfWork, plan_timer
+
+log = logging.getLogger("fzt.runtime")
+
+
+@dataclass
+class Stores:
+    """Every feature's store and the transaction factory they share."""
+
+    database: Any
+    petitions: Any  # petitions.repository.PetitionRepository
+    outbox: Any  # notify.outbox_store.OutboxStore
+    timers: Any  # sla.timer_store.TimerStore
+    violations: Any  # sla.violation_store.ViolationStore
+    idempotency: Any  # intake.idempotency_store.IdempotencyStore
+    directory: Any  # directory.store.DirectoryStore
+
+    @classmethod
+    def dynamo(cls) -> Stores:
+        from chalicelib.db import DynamoDatabase
+        from chalicelib.directory.store import DirectoryStore
+        from chalicelib.intake.idempotency_store import IdempotencyStore
+        from chalicelib.notify.outbox_store import OutboxStore
+        from chalicelib.petitions.repository import PetitionRepository
+        from chalicelib.sla.timer_store import TimerStore
+        from chalicelib.sla.violation_store import ViolationStore
+
+        return cls(
+            DynamoDatabase(),
+            PetitionRepository(),
+            OutboxStore(),
+            TimerStore(),
+            ViolationStore(),
+            IdempotencyStore(),
+            DirectoryStore(),
+        )
+
+
+class Runtime:
+    def __init__(self, settings: Settings, clock: Clock, stores: Stores, port: SmsPort) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.stores = stores
+        self.port = port
+        self.policy = Policy.bundled()
+        self.calendars = Calendars(stores.directory)
+        self.uow = UnitOfWork(
+            stores.database, stores.petitions, stores.outbox, stores.timers, stores.violations
+        )
+        self.publisher = Publisher(
+            stores.outbox, stores.petitions, self.uow, port, counts=self._count_notifications
+        )
+        self.uow.publish = self.publisher.after_commit
+        self.petitions = PetitionService(stores.petitions, self.uow, self.env)
+        self.intake = Intake(stores.idempotency, stores.petitions, self.uow, self.env)
+        self.inbound = Inbound(stores.petitions, self.uow, self.env)
+        self.stats = Stats(stores.petitions, self.env)
+        self.sweep = Sweep(
+            stores.timers,
+            stores.petitions,
+            self.uow,
+            env=self.env_at,
+            drain=self.publisher.drain,
+            plan_timer=plan_timer,
+            metric=self.metric,
+        )
+        self._oidc: Any = None
+
+    @classmethod
+    def build(
+        cls,
+        settings: Settings | None = None,
+        *,
+        stores: Stores | None = None,
+        port: SmsPort | None = None,
+        clock: Clock | None = None,
+    ) -> Runtime:
+        settings = settings or get_settings()
+        if port is None:
+            from chalicelib.notify.sns import SnsPort
+
+            port = SnsPort(settings)
+        return cls(settings, clock or get_clock(), stores or Stores.dynamo(), port)
+
+    # --- the Env ---------------------------------------------------------------------------------------
+
+    def directory(self) -> Directory:
+        return self.stores.directory.get()
+
+    def env_at(self, now: datetime) -> Env:
+        return Env(now=now, directory=self.directory(), policy=self.policy, calendar=self.calendars.current())
+
+    def env(self) -> Env:
+        return self.env_at(self.clock.now())
+
+    # --- what several entry points share -------------------------------------------------------------
+
+    def run_sweep(self, now: datetime | None = None, *, crash_after: int | None = None) -> dict:
+        return self.sweep.run(now or self.clock.now(), crash_after=crash_after)
+
+    def load_calendar_notice(self, notice: YearNotice) -> dict:
+        return self.calendars.load(notice, self.env, self.stores.timers, self.stores.petitions, self.uow)
+
+    def attention(self, identity: Identity, district: str | None) -> dict:
+        return list_attention(self.stores.outbox, identity, district, self.directory())
+
+    def violations(self, identity: Identity, query: Any) -> dict:
+        return list_violations(self.stores.violations, identity, query, self.directory())
+
+    def exporter(self) -> Exporter:
+        s = self.stores
+        upload = None
+        if not self.settings.export_dir:
+            from chalicelib import aws
+
+            def upload(path: str, bucket: str, key: str) -> None:
+                aws.client("s3").upload_file(path, bucket, key)
+
+        return Exporter(
+            sources={
+                "petitions": s.petitions.scan,
+                "events": s.petitions.scan_events,
+                "notifications": s.outbox.scan,
+                "violations": s.violations.scan,
+            },
+            export_dir=self.settings.export_dir,
+            bucket=self.settings.export_bucket,
+            upload=upload,
+        )
+
+    def export(self, progress=None) -> dict:
+        return self.exporter().run(self.clock.now(), progress=progress)
+
+    # --- callers and observability -------------------------------------------------------------------
+
+    def identify(self, headers: Any) -> Identity | None:
+        """The caller of an HTTP request, from its headers (None when it sent no credentials)."""
+        if headers.get("x-api-key") is None and headers.get("authorization") is None:
+            return None
+        settings = self.settings
+        oidc = None
+        if headers.get("authorization") is not None and (not settings.is_local or settings.oidc_issuer):
+            if self._oidc is None:
+                from chalicelib.auth.oidc import verifier
+
+                self._oidc = verifier(settings)
+            oidc = self._oidc
+        return identify(
+            headers,
+            self.directory(),
+            stage=settings.stage,
+            secret=settings.token_secret,
+            now=wall_now(),  # token expiry runs on real time, not the movable SLA clock
+            oidc=oidc,
+        )
+
+    def metric(self, name: str, value: float) -> None:
+        observability.metric(name, value, self.settings)
+
+    def _count_notifications(self, outcome: str, n: int) -> None:
+        self.metric(f"Notifications{outcome.title()}", n)
+
+    def observed(self, function: str, request_id: str | None = None, **fields: Any):
+        """The logging context of one invocation: logger set up, phones masked, ids on every line."""
+        return observability.invocation(self.settings, function, request_id=request_id, **fields)
+
+
+_lock = threading.Lock()
+_runtime: Runtime | None = None
+
+
+def get_runtime() -> Runtime:
+    """The process's runtime, built on first use (never at import: a cold start pays for what it uses)."""
+    global _runtime
+    with _lock:
+        if _runtime is None:
+            _runtime = Runtime.build()
+        return _runtime
+
+
+def set_runtime(runtime: Runtime | None) -> None:
+    """Replace (or, with None, drop) the process's runtime: the local stack after provisioning, tests."""
+    global _runtime
+    with _lock:
+        _runtime = runtime
+
+
+def observed(function: str) -> Callable:
+    """Wraps a schedule or SNS handler of app.py: its invocation gets the logger, masking and ids."""
+
+    def decorate(handler: Callable) -> Callable:
+        @functools.wraps(handler)
+        def run(event: Any) -> Any:
+            context = getattr(event, "context", None)
+            with get_runtime().observed(function, request_id=getattr(context, "aws_request_id", None)):
+                return handler(event)
+
+        return run
+
+    return decorate

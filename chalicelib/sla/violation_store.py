@@ -1,0 +1,92 @@
+"""The violations table (问责记录): one row per violation against a unit, by unit and by district."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from pynamodb.attributes import JSONAttribute, UnicodeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib import db
+
+
+class _ViolationsByDistrict(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_district"
+        projection = AllProjection()
+
+    district = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
+@db.table("table_violations")
+class ViolationItem(Model):
+    """问责记录: one row per violation against a unit (department, or a district's dispatch desk)."""
+
+    class Meta:
+        table_name = "fzt-violations"
+
+    unit = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)  # at (UTC) # petition id # seq # n
+    district = UnicodeAttribute()
+    kind = UnicodeAttribute()  # slow_dispatch | refused_order | slow_handling | returned | reopened
+    petition_id = UnicodeAttribute()
+    stage = UnicodeAttribute()
+    at = UnicodeAttribute()
+    detail = JSONAttribute(null=True)
+
+    by_district = _ViolationsByDistrict()
+
+
+@dataclass(frozen=True)
+class ViolationRecord:
+    unit: str
+    sk: str
+    district: str
+    kind: str
+    petition_id: str
+    stage: str
+    at: str
+    detail: dict[str, Any] | None = field(default=None)
+
+
+def _record(v: ViolationItem) -> ViolationRecord:
+    return ViolationRecord(v.unit, v.sk, v.district, v.kind, v.petition_id, v.stage, v.at, v.detail)
+
+
+class ViolationStore:
+    def stage(self, tx: db.DynamoTransaction, v: ViolationRecord) -> None:
+        tx.save(
+            "violation",
+            ViolationItem(
+                unit=v.unit,
+                sk=v.sk,
+                district=v.district,
+                kind=v.kind,
+                petition_id=v.petition_id,
+                stage=v.stage,
+                at=v.at,
+                detail=v.detail,
+            ),
+        )
+
+    def of_unit(self, unit: str, lo: str, hi: str, limit: int) -> list[ViolationRecord]:
+        db.bound()
+        rows = ViolationItem.query(
+            unit, ViolationItem.sk.between(lo, hi), scan_index_forward=False, limit=limit
+        )
+        return [_record(v) for v in rows]
+
+    def of_district(self, district: str, lo: str, hi: str, limit: int) -> list[ViolationRecord]:
+        db.bound()
+        rows = ViolationItem.by_district.query(
+            district, ViolationItem.sk.between(lo, hi), scan_index_forward=False, limit=limit
+        )
+        return [_record(v) for v in rows]
+
+    def scan(self, page_size: int = 500) -> Iterator[ViolationItem]:
+        db.bound()
+        yield from ViolationItem.scan(page_size=page_size)

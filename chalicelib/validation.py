@@ -1,0 +1,55 @@
+"""Validated text for every request body: strict types (no coercion of "42" to 42), text free
+of control characters, single lines where a line is meant, mainland mobile numbers."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+import phonenumbers
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029]")
+
+
+def _text(value: str) -> str:
+    if CONTROL.search(value):
+        raise ValueError("control characters are not allowed")
+    return value
+
+
+def _line(value: str) -> str:
+    if "\n" in value or "\r" in value or "\t" in value:
+        raise ValueError("must be a single line")
+    return _text(value)
+
+
+PHONE_CHARS = re.compile(r"^\+?[0-9][0-9 \-]*$")
+
+
+def parse_mobile(value: str) -> str:
+    """A mainland China mobile number, ``+86`` optional; returns E.164 (+8613800138000)."""
+    if not PHONE_CHARS.match(value):
+        # phonenumbers maps letters to keypad digits ("138abcd8000" → 13822238000): refuse them.
+        raise ValueError("only digits, spaces, dashes and a leading +")
+    try:
+        number = phonenumbers.parse(value, "CN")
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError("not a phone number") from exc
+    if number.country_code != 86 or not phonenumbers.is_valid_number(number):
+        raise ValueError("not a valid mainland China number")
+    if phonenumbers.number_type(number) not in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    ):
+        raise ValueError("not a mobile number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+Text = Annotated[str, AfterValidator(_text)]
+Line = Annotated[str, AfterValidator(_line)]
+Mobile = Annotated[str, Field(min_length=11, max_length=20), AfterValidator(parse_mobile)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
