@@ -20,9 +20,9 @@ from collections import defaultdict
 from datetime import datetime
 
 from chalicelib.clock import parse_instant
+from chalicelib.petitions.machine import OPEN
 
 STAGE_OF = {"dispatched": "dispatch", "accepted": "accept", "resolved": "resolve"}
-OPEN = ("received", "dispatched", "accepted", "suspended", "resolved")
 
 
 def rate(numerator: int, denominator: int) -> dict:
@@ -38,8 +38,8 @@ class Tally:
         self.received = 0
         self.closed = 0
         self.overdue_open = 0
-        self.on_time = defaultdict(int)
-        self.completed = defaultdict(int)
+        self.on_time: defaultdict[str, int] = defaultdict(int)
+        self.completed: defaultdict[str, int] = defaultdict(int)
         self.closed_not_reopened = 0
         self.rated = 0
         self.satisfied = 0
@@ -53,10 +53,10 @@ class Tally:
         self.received += 1
         types = [e["type"] for e in events]
         for e in events:
-            stage = STAGE_OF.get(e["type"])
-            if stage and "on_time" in e:
-                self.completed[stage] += 1
-                self.on_time[stage] += 1 if e["on_time"] else 0
+            completed = STAGE_OF.get(e["type"])
+            if completed and "on_time" in e:
+                self.completed[completed] += 1
+                self.on_time[completed] += 1 if e["on_time"] else 0
             if e["type"] == "feedback":
                 self.rated += 1
                 self.satisfied += 1 if e.get("rating") in ("satisfied", "basically_satisfied") else 0
@@ -109,7 +109,9 @@ class Tally:
 
 def figures(rows: list[tuple[dict, list[dict]]], calendar, now: datetime) -> dict:
     """``rows`` are (petition as on the wire, its timeline events)."""
-    total, by_district, by_department = Tally(), defaultdict(Tally), defaultdict(Tally)
+    total = Tally()
+    by_district: defaultdict[str, Tally] = defaultdict(Tally)
+    by_department: defaultdict[str, Tally] = defaultdict(Tally)
     for p, events in rows:
         total.add(p, events, calendar, now)
         by_district[p["district"]].add(p, events, calendar, now)

@@ -22,7 +22,7 @@ Time is counted in the priority's unit: ``working_seconds`` (time on working day
 of the ``WorkingCalendar``) or ``calendar_seconds`` (plain elapsed time).
 
 Suspension: a stage clock is ``(started_at, consumed_seconds)``. Pausing at ``p``
-adds ``elapsed(started_at, p)`` to ``consumed_seconds`` (``remaining_budget`` tells
+adds ``elapsed(started_at, p)`` to ``consumed_seconds`` (``stage.remaining`` tells
 what is left); resuming at ``r`` re-plans with ``plan_steps(..., started_at=r,
 consumed_seconds=...)``, which gives back exactly the remaining budget: every
 pending step moves on by exactly the working time of the pause.
@@ -116,24 +116,6 @@ def elapsed(calendar: WorkingCalendar, unit: str, a: datetime, b: datetime) -> i
     raise ValueError(f"unknown unit {unit!r}")
 
 
-def remaining_budget(
-    calendar: WorkingCalendar,
-    rule: StageRule,
-    started_at: datetime,
-    budget: int,
-    paused_at: datetime,
-    *,
-    consumed_seconds: int = 0,
-) -> int:
-    """What is left of ``budget`` when a clock running since ``started_at`` is paused at ``paused_at``.
-
-    ``consumed_seconds`` is what the clock had already used before ``started_at`` (earlier
-    suspensions). Negative when the stage was already overdue at the pause, by that much.
-    Counts whole seconds: keep stage instants at second precision (the wire format's) for exactness.
-    """
-    return budget - consumed_seconds - elapsed(calendar, rule.unit, started_at, paused_at)
-
-
 def plan_steps(
     calendar: WorkingCalendar,
     rule: StageRule,
@@ -149,7 +131,7 @@ def plan_steps(
 
     ``budget_seconds`` is normally ``rule.budget`` (more after an approved extension);
     ``rule.unit`` says how time counts. ``consumed_seconds`` is what the clock used before
-    ``started_at`` (0 for a fresh stage; after a suspension, ``budget - remaining_budget``).
+    ``started_at`` (0 for a fresh stage; after a suspension, ``budget - stage.remaining``).
     A step whose threshold was already consumed before ``started_at`` is planned at
     ``started_at``: it fires on resume unless it already fired (firings are idempotent
     per (petition, stage, step), so planning it again is safe).

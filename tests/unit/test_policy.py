@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib.sla.calendar import WorkingCalendar
-from chalicelib.sla.policy import (
+from chalicelib.timing.calendar import WorkingCalendar
+from chalicelib.timing.policy import (
     CALENDAR_SECONDS,
     STEP_NAMES,
     WORKING_SECONDS,
@@ -25,12 +25,22 @@ from chalicelib.sla.policy import (
     advance,
     elapsed,
     plan_steps,
-    remaining_budget,
 )
 
 SH = ZoneInfo("Asia/Shanghai")
 DAY = 86400
-POLICY_JSON = Path(__file__).resolve().parents[2] / "chalicelib/sla/data/policy.json"
+
+
+def remaining_at(cal, rule, started_at, budget, paused_at, *, consumed_seconds: int = 0) -> int:
+    """What is left of a stage clock running since ``started_at`` when paused at ``paused_at``."""
+    from chalicelib.clock import iso
+    from chalicelib.timing.stage import StageClock, remaining
+
+    clock = StageClock("resolve", rule.unit, budget, iso(started_at), consumed=consumed_seconds)
+    return remaining(cal, clock, paused_at)
+
+
+POLICY_JSON = Path(__file__).resolve().parents[2] / "chalicelib/timing/data/policy.json"
 
 
 def sh(*args: int) -> datetime:
@@ -290,7 +300,7 @@ def test_suspension_worked_example(cal: WorkingCalendar, policy: Policy) -> None
     rule = policy.stage(None, "normal", "resolve")
     start, paused, resumed = sh(2026, 11, 23, 10), sh(2026, 11, 25, 10), sh(2026, 11, 30, 10)
     assert policy.ladder(None, "normal", "resolve", cal, start)[1].at == sh(2026, 12, 2, 10)
-    left = remaining_budget(cal, rule, start, rule.budget, paused)
+    left = remaining_at(cal, rule, start, rule.budget, paused)
     assert left == 5 * DAY
     after = policy.ladder(None, "normal", "resolve", cal, resumed, consumed_seconds=rule.budget - left)
     assert after[1].at == sh(2026, 12, 7, 10)
@@ -305,7 +315,7 @@ def test_steps_already_passed_before_a_pause_are_planned_at_resume(cal: WorkingC
 
 def test_overdue_at_pause_gives_a_negative_remainder(cal: WorkingCalendar) -> None:
     rule = StageRule(DAY, WORKING_SECONDS)
-    assert remaining_budget(cal, rule, sh(2026, 11, 23, 10), DAY, sh(2026, 11, 25, 10)) == -DAY
+    assert remaining_at(cal, rule, sh(2026, 11, 23, 10), DAY, sh(2026, 11, 25, 10)) == -DAY
 
 
 def test_plan_steps_rejects_negative_amounts(cal: WorkingCalendar) -> None:
@@ -347,13 +357,13 @@ rules = st.one_of(
 
 @settings(max_examples=300, deadline=None)
 @given(rule=rules, start=instants, to_pause=gaps, pause=gaps)
-def test_pause_then_resume_gives_back_exactly_the_remaining_budget(
+def test_pause_then_resume_gives_back_exactly_the_remaining_at(
     cal: WorkingCalendar, rule: StageRule, start: datetime, to_pause: timedelta, pause: timedelta
 ) -> None:
     paused, resumed = start + to_pause, start + to_pause + pause
     budget, district_after, city_after = rule.budget, rule.budget // 2 + 1, rule.budget + 1
     used = elapsed(cal, rule.unit, start, paused)
-    left = remaining_budget(cal, rule, start, budget, paused)
+    left = remaining_at(cal, rule, start, budget, paused)
     assert used + left == budget
 
     before = plan_steps(cal, rule, start, budget, district_after, city_after, 0.75)
