@@ -14,8 +14,6 @@ import hashlib
 import hmac
 import os
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 from chalicelib.settings import get_settings
 
 
@@ -23,14 +21,20 @@ def _key() -> bytes:
     return hashlib.sha256(("fzt-seal:" + get_settings().data_key).encode()).digest()
 
 
+def _aead():
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # loaded where personal data is
+
+    return AESGCM(_key())
+
+
 def seal(text: str) -> str:
     nonce = os.urandom(12)
-    return base64.b64encode(nonce + AESGCM(_key()).encrypt(nonce, text.encode("utf-8"), b"fzt")).decode()
+    return base64.b64encode(nonce + _aead().encrypt(nonce, text.encode("utf-8"), b"fzt")).decode()
 
 
 def unseal(token: str) -> str:
     raw = base64.b64decode(token)
-    return AESGCM(_key()).decrypt(raw[:12], raw[12:], b"fzt").decode("utf-8")
+    return _aead().decrypt(raw[:12], raw[12:], b"fzt").decode("utf-8")
 
 
 def phone_hash(e164: str) -> str:

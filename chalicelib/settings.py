@@ -16,7 +16,7 @@ Stage = Literal["local", "dev", "prod"]
 
 
 class Settings(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     stage: Stage = "local"
     region: str = "cn-north-1"
@@ -107,7 +107,7 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
     region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
     if region:
         values["region"] = region
-    settings = Settings(**values)
+    settings = Settings.model_validate(values)
     if not settings.is_local:
         defaults = [
             _ENV[name]

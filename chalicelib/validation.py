@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-import phonenumbers
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029]")
@@ -32,6 +31,8 @@ def parse_mobile(value: str) -> str:
     if not PHONE_CHARS.match(value):
         # phonenumbers maps letters to keypad digits ("138abcd8000" → 13822238000): refuse them.
         raise ValueError("only digits, spaces, dashes and a leading +")
+    import phonenumbers  # its metadata costs ~20 ms: loaded by the first request that carries a phone
+
     try:
         number = phonenumbers.parse(value, "CN")
     except phonenumbers.NumberParseException as exc:
@@ -51,5 +52,12 @@ Line = Annotated[str, AfterValidator(_line)]
 Mobile = Annotated[str, Field(min_length=11, max_length=20), AfterValidator(parse_mobile)]
 
 
-class Strict(BaseModel):
+class Model(BaseModel):
+    """Every request and response model: its validator is built on first use, not at import
+    (a cold start pays for the models its request uses; the OpenAPI document builds them all)."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class Strict(Model):
     model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)

@@ -4,52 +4,54 @@ from __future__ import annotations
 
 from typing import Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from chalicelib.validation import Model
 
 
-class Strict(BaseModel):
+class Strict(Model):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-class ErrorDetail(BaseModel):
+class ErrorDetail(Model):
     code: str
     message: str
     field: str | None = None
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(Model):
     error: ErrorDetail
 
 
-class Health(BaseModel):
+class Health(Model):
     status: Literal["ok"]
 
 
 # --- directory ---------------------------------------------------------------
 
 
-class DistrictOut(BaseModel):
+class DistrictOut(Model):
     code: str
     name: str
     level: str
     parent: str | None = None
 
 
-class DepartmentOut(BaseModel):
+class DepartmentOut(Model):
     code: str
     district: str
     name: str
     kind: str
 
 
-class CategoryOut(BaseModel):
+class CategoryOut(Model):
     code: str
     name: str
     parent: str | None = None
     description: str | None = None
 
 
-class GridWorkerOut(BaseModel):
+class GridWorkerOut(Model):
     id: str
     name: str
     phone: str
@@ -57,7 +59,7 @@ class GridWorkerOut(BaseModel):
     supervision_phone: str
 
 
-class GridOut(BaseModel):
+class GridOut(Model):
     code: str
     district: str
     name: str
@@ -73,7 +75,7 @@ class GridBoard(GridOut):
 T = TypeVar("T")
 
 
-class Items(BaseModel, Generic[T]):
+class Items(Model, Generic[T]):
     items: list[T]
 
 
@@ -84,7 +86,7 @@ class DistrictQuery(Strict):
 # --- local controls ----------------------------------------------------------
 
 
-class ClockOut(BaseModel):
+class ClockOut(Model):
     now: str
 
 
@@ -97,7 +99,7 @@ class TokenIn(Strict):
     user: str = Field(min_length=1, max_length=128)
 
 
-class TokenOut(BaseModel):
+class TokenOut(Model):
     token: str
     user: str
     role: str
@@ -107,7 +109,7 @@ class OutboxQuery(Strict):
     to: str | None = Field(default=None, max_length=32)
 
 
-class OutboxEntry(BaseModel):
+class OutboxEntry(Model):
     kind: Literal["sms", "topic"]
     to: str | None = None
     topic: str | None = None
@@ -116,7 +118,7 @@ class OutboxEntry(BaseModel):
     at: str
 
 
-class SweepOut(BaseModel):
+class SweepOut(Model):
     now: str
     fired: list[dict]
     summary: dict[str, int]
@@ -129,14 +131,14 @@ class InboundSmsIn(Strict):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
 
 
-class InboundSmsOut(BaseModel):
+class InboundSmsOut(Model):
     outcome: Literal["recorded", "ignored"]
     reason: str | None = None
     petition: str | None = None
     rating: str | None = None
 
 
-class CalendarNoticeIn(BaseModel):
+class CalendarNoticeIn(Model):
     """A State Council holiday notice: days off and make-up working days of one year."""
 
     model_config = ConfigDict(extra="forbid")
@@ -146,7 +148,7 @@ class CalendarNoticeIn(BaseModel):
     workdays: dict[str, str] = Field(default_factory=dict, max_length=20)
 
 
-class CalendarLoaded(BaseModel):
+class CalendarLoaded(Model):
     year: int
     source: str
     holidays: int
@@ -154,7 +156,7 @@ class CalendarLoaded(BaseModel):
     recomputed: list[str]
 
 
-class ExportOut(BaseModel):
+class ExportOut(Model):
     location: str
     dt: str
     tables: dict[str, int]
@@ -163,7 +165,7 @@ class ExportOut(BaseModel):
 # --- sign-in -------------------------------------------------------------------
 
 
-class MeOut(BaseModel):
+class MeOut(Model):
     """The signed-in operator, as the directory knows them: the console chooses its views by this."""
 
     user: str
@@ -173,7 +175,7 @@ class MeOut(BaseModel):
     department: str | None = None
 
 
-class OidcSignIn(BaseModel):
+class OidcSignIn(Model):
     """Authorisation code with PKCE (S256) for a public client: no secret reaches the browser."""
 
     authorize_url: str
@@ -183,7 +185,7 @@ class OidcSignIn(BaseModel):
     scopes: str
 
 
-class SignInOut(BaseModel):
+class SignInOut(Model):
     stage: str
     local_tokens: bool = Field(description="seeded operators get tokens from POST /_local/token")
     oidc: OidcSignIn | None = Field(default=None, description="the identity provider's sign-in, if any")
@@ -197,7 +199,7 @@ class AttentionQuery(Strict):
     district: str | None = Field(default=None, pattern=r"^[0-9]{6}$")
 
 
-class AttentionOut(BaseModel):
+class AttentionOut(Model):
     id: str
     petition_id: str
     kind: str
@@ -209,5 +211,5 @@ class AttentionOut(BaseModel):
     created_at: str
 
 
-class AttentionPage(BaseModel):
+class AttentionPage(Model):
     items: list[AttentionOut]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from chalicelib.petitions.domain import RATINGS, RETURN_REASONS
 from chalicelib.petitions.machine import STATUSES
-from chalicelib.validation import Line, Strict, Text
+from chalicelib.validation import Line, Model, Strict, Text
 
 DepartmentCode = Annotated[str, Field(pattern=r"^[0-9]{6}\.[a-z_]+$", max_length=64)]
 Note = Annotated[Text, Field(min_length=1, max_length=1000)]
@@ -134,19 +134,19 @@ class TrackQuery(Strict):
     phone_tail: Annotated[str, Field(pattern=r"^[0-9]{4}$", description="the last four digits of the phone")]
 
 
-class StageOut(BaseModel):
+class StageOut(Model):
     name: str
     due_at: str | None
     running: bool
     provisional: bool
 
 
-class CitizenOut(BaseModel):
+class CitizenOut(Model):
     name: str | None = None
     phone: str | None = None
 
 
-class PetitionOut(BaseModel):
+class PetitionOut(Model):
     id: str
     status: Literal[STATUSES]  # type: ignore[valid-type]
     status_label: str
@@ -182,17 +182,17 @@ class PetitionOut(BaseModel):
     timeline: list[dict[str, Any]] | None = None
 
 
-class PetitionPage(BaseModel):
+class PetitionPage(Model):
     items: list[PetitionOut]
     next_cursor: str | None
 
 
-class PublicEvent(BaseModel):
+class PublicEvent(Model):
     type: str
     at: str
 
 
-class TrackOut(BaseModel):
+class TrackOut(Model):
     id: str
     status: str
     status_label: str
@@ -213,7 +213,7 @@ class ViolationsQuery(Strict):
     to: Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")] | None = None
 
 
-class ViolationOut(BaseModel):
+class ViolationOut(Model):
     unit: str
     district: str
     kind: Literal["slow_dispatch", "refused_order", "slow_handling", "returned", "reopened"]
@@ -223,7 +223,7 @@ class ViolationOut(BaseModel):
     detail: dict[str, Any] | None
 
 
-class ViolationPage(BaseModel):
+class ViolationPage(Model):
     items: list[ViolationOut]
 
 
@@ -235,13 +235,13 @@ class StatsQuery(Strict):
     to: str | None = Field(default=None, pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
-class Rate(BaseModel):
+class Rate(Model):
     value: float | None
     numerator: int
     denominator: int
 
 
-class Figures(BaseModel):
+class Figures(Model):
     received: int
     closed: int
     overdue_open: int
@@ -255,7 +255,7 @@ class Figures(BaseModel):
     mean_working_days_to_close: float | None
 
 
-class StatsOut(BaseModel):
+class StatsOut(Model):
     from_: str = Field(alias="from")
     to: str
     total: Figures
