@@ -4,6 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8000
 STAGE  ?= prod
+TEST_WORKERS ?= 2
 export PYTHONPATH := $(CURDIR)
 
 .PHONY: run test unit integration e2e bench package deploy lint fmt clean console audit-query audit-verify
@@ -16,8 +17,8 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 run: $(VENV)/.installed ## start the whole system on 127.0.0.1:$(PORT)
 	$(PY) -m chalicelib.local.run --port $(PORT)
 
-test: $(VENV)/.installed ## the whole suite: unit, integration, e2e
-	$(PY) -m pytest -q -p no:cacheprovider tests
+test: $(VENV)/.installed ## the whole suite: unit, integration, e2e (two workers; a stack per test module)
+	$(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile tests
 
 unit: $(VENV)/.installed
 	$(PY) -m pytest -q tests/unit
@@ -34,8 +35,10 @@ bench: $(VENV)/.installed ## print the figures (ratios against baselines measure
 console: ## rebuild the operator console: console/ (TypeScript, Chart.js) → chalicelib/console/static/ (committed)
 	cd console && npm ci --no-audit --no-fund && npm run check && npm run build
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.installed ## ruff, and mypy over chalicelib/ (settings in pyproject.toml)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 package: $(VENV)/.installed ## chalice package + merged infra template, ready for CloudFormation
 	$(PY) -m infra.package --stage $(STAGE) --out build/package

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 
 from pynamodb.connection import Connection
+from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 
 from chalicelib.errors import TransactionConflict
@@ -73,9 +74,9 @@ class DynamoTransaction:
     sees a PynamoDB item."""
 
     def __init__(self) -> None:
-        self.writes: list[tuple[str, Model, object]] = []
+        self.writes: list[tuple[str, Model, Condition | None]] = []
 
-    def save(self, label: str, item: Model, condition=None) -> None:
+    def save(self, label: str, item: Model, condition: Condition | None = None) -> None:
         self.writes.append((label, item, condition))
 
     def __len__(self) -> int:

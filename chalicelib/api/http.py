@@ -182,7 +182,7 @@ def error_response(err: FztError) -> Response:
 
 
 def json_response(body: Any, status: int = 200, headers: dict | None = None) -> Response:
-    h = {"Content-Type": JSON}
+    h: dict[str, str | list[str]] = {"Content-Type": JSON}
     h.update(headers or {})
     return Response(body=dumps(body), status_code=status, headers=h)
 
@@ -263,6 +263,11 @@ class Router:
                 except FztError as err:
                     if err.status >= 500:
                         log.error("request failed", extra={"code": err.code})
+                    else:  # the caller's mistake: one line to find it by (route and ids come with it)
+                        log.info(
+                            "request refused",
+                            extra={"status": err.status, "code": err.code, "field": err.field},
+                        )
                     return error_response(err)
                 except Exception:  # noqa: BLE001 - the edge must answer in the contract's shape
                     log.exception("unhandled error on %s %s", method, path)

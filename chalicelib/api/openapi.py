@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, TypeAdapter
 
@@ -27,7 +27,7 @@ def component_name(tp: type[BaseModel]) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", tp.__name__)
 
 
-def _schema(tp: Any, components: dict, mode: str) -> dict:
+def _schema(tp: Any, components: dict, mode: Literal["validation", "serialization"]) -> dict:
     if isinstance(tp, type) and issubclass(tp, BaseModel):
         schema = tp.model_json_schema(ref_template=REF, mode=mode)
         components.update(schema.pop("$defs", {}))
@@ -82,7 +82,7 @@ def _operation(op: Operation, components: dict) -> dict:
             "required": True,
             "content": {"application/json": {"schema": _schema(op.body, components, "validation")}},
         }
-    security = []
+    security: list[dict[str, list[str]]] = []
     if op.audience.channels:
         security.append({"ApiKey": []})
     if op.audience.roles:

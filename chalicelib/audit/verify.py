@@ -16,7 +16,7 @@ def load_events(root: Path) -> dict[str, list[dict]]:
     import duckdb
 
     glob = str(root / "events" / "*" / "*.parquet")
-    rows = duckdb.sql(
+    rows = duckdb.execute(
         f"SELECT petition_id, seq, type, at_text, actor, data, prev_hash, hash "
         f"FROM read_parquet('{glob}', hive_partitioning=true) "
         f"WHERE dt = (SELECT max(dt) FROM read_parquet('{glob}', hive_partitioning=true)) "

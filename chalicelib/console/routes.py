@@ -20,10 +20,9 @@ console_bp = Blueprint(__name__)
 def _respond(a: assets.Asset) -> Response:
     request = console_bp.current_request
     if assets.not_modified(a, request.headers.get("if-none-match")):
-        return Response(
-            body="", status_code=304, headers={k: v for k, v in a.headers().items() if k != "Content-Type"}
-        )
-    return Response(body=a.body, status_code=200, headers=a.headers())
+        kept: dict[str, str | list[str]] = {k: v for k, v in a.headers().items() if k != "Content-Type"}
+        return Response(body="", status_code=304, headers=kept)
+    return Response(body=a.body, status_code=200, headers=dict(a.headers()))
 
 
 @console_bp.route("/console", methods=["GET"], cors=False)

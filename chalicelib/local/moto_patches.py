@@ -60,6 +60,7 @@ def lighten_transactions() -> None:
                     table.items.setdefault(h, {})[r] = previous
             raise
 
-    ddb.copy = _NoTableCopy
-    ddb.DynamoDBBackend.transact_write_items = transact_write_items
-    ddb._fzt_light_transactions = True
+    # moto's module and backend, patched in place (the local stack and bench only; never in AWS)
+    ddb.copy = _NoTableCopy  # type: ignore[assignment]
+    ddb.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    ddb._fzt_light_transactions = True  # type: ignore[attr-defined]

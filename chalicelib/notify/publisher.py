@@ -24,6 +24,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, Protocol
 
 from chalicelib.clock import iso, utc_key
@@ -103,11 +104,8 @@ class Publisher:
             if not pending:
                 item.next_attempt_at = None
             try:
-                self.writer.write(
-                    Outcome(petition, [event], []),
-                    env,
-                    extra=[lambda tx, r=item: self.outbox.stage_mark(tx, r)],
-                )
+                mark: Callable[[Any], None] = partial(self.outbox.stage_mark, record=item)
+                self.writer.write(Outcome(petition, [event], []), env, extra=[mark])
                 return
             except (Conflict, TransactionConflict):
                 continue

@@ -206,19 +206,20 @@ def _note(payload: dict, name: str, required: bool = False) -> str | None:
     return value
 
 
-def _order_notice(kind: str, p: Petition, department: str, env: Env, **values: Any) -> dict:
-    dep = env.directory.department(department)
+def _order_notice(kind: str, p: Petition, department: str | None, env: Env, **values: Any) -> Notice:
+    """A message to the department holding the order (None only on a malformed petition)."""
+    dep = env.directory.department(department or "")
     return {
         "kind": kind,
         "channel": "topic",
         "topic": "orders",
-        "attributes": {"kind": kind, "district": p.district, "department": department},
+        "attributes": {"kind": kind, "district": p.district, "department": department or ""},
         "template": kind,
         "values": {"id": p.id, "department": dep.name if dep else department, **values},
     }
 
 
-def _citizen_sms(template: str, p: Petition, **values: Any) -> list[dict]:
+def _citizen_sms(template: str, p: Petition, **values: Any) -> list[Notice]:
     if not p.has_phone:
         return []  # anonymous without a phone: nothing to send, by design
     return [
@@ -299,7 +300,7 @@ def _outcome(action: str, p: Petition, payload: dict, identity: Identity, env: E
     return handler(p, payload, identity, env)
 
 
-def _dispatch(p, payload, identity, env):
+def _dispatch(p: Petition, payload: dict, identity: Identity, env: Env) -> tuple[str, Effect]:
     department = _department_for(env, p, payload["department"], "department")
     co = tuple(
         dict.fromkeys(
@@ -322,16 +323,21 @@ def _dispatch(p, payload, identity, env):
     )
 
 
-def _accept(p, payload, identity, env):
+def _accept(p: Petition, payload: dict, identity: Identity, env: Env) -> tuple[str, Effect]:
     return "ok", Effect(event={"department": p.department})
 
 
-def _return(p, payload, identity, env):
+def _return(p: Petition, payload: dict, identity: Identity, env: Env) -> tuple[str, Effect]:
     reason = payload["reason"]
     if reason not in RETURN_REASONS:
         raise InvalidInput(f"reason must be one of {', '.join(RETURN_REASONS)}", field="reason")
     returns = p.returns + 1
-    changes = {"department": None, "co_departments": (), "returns": returns, "extension_pending": None}
+    changes: dict[str, Any] = {
+        "department": None,
+        "co_departments": (),
+        "returns": returns,
+        "extension_pending": None,
+    }
     event = {
         "department": p.department,
         "reason": reason,
@@ -356,7 +362,7 @@ def _return(p, payload, identity, env):
                 reason=f"第{returns}次退单",
             )
         )
-    violation = {
+    violation: Violation = {
         "kind": "returned",
         "unit": p.department,
         "district": p.district,
@@ -373,7 +379,7 @@ def _return(p, payload, identity, env):
     )
 
 
-def _transfer(p, payload, identity, env):
+def _transfer(p: Petition, payload: dict, identity: Identity, env: Env) -> tuple[str, Effect]:
     department = _department_for(env, p, payload["department"], "department")
     if department == p.department:
         raise InvalidInput("transfer to the department that already holds it", field="department")
@@ -395,7 +401,7 @@ def _transfer(p, payload, identity, env):
     )
 
 
-def _extension(p, payload, identity, env):
+def _extension(p: Petition, payload: dict, identity: Identity, env: Env) -> tuple[str, Effect]:
     if p.extension_pending:
         raise Conflict("an extension request is already pending", code="invalid_state")
     request = {
@@ -410,7 +416,7 @@ def _extension(p, payload, identity, env):
     )
 
 
-def _extension_decision(p, payload, identity, env):
+def _extension_decision(p: Petition, payload: dict, identity: Identity, env: Env) -> tuple[str, Effect]:
     pending = p.extension_pending
     if not pending:
         raise Conflict("no extension request is pending", code="invalid_state")
@@ -424,7 +430,7 @@ def _extension_decision(p, payload, identity, env):
     )
 
 
-def _suspend(p, payload, identity, env):
+def _suspend(p: Petition, payload: dict, identity: Identity, env: Env) -> tuple[str, Effect]:
     # A handler suspends only with a supervisor's consent, named and checked against the directory.
     consent = payload.get("consented_by")
     if not consent:
@@ -435,18 +441,18 @@ def _suspend(p, payload, identity, env):
     return "ok", Effect(event={"reason": payload["reason"], "consented_by": consent})
 
 
-def _resume(p, payload, identity, env):
+def _resume(p: Petition, payload: dict, identity: Identity, env: Env) -> tuple[str, Effect]:
     return "ok", Effect(event={"note": payload.get("note")})
 
 
-def _resolve(p, payload, identity, env):
+def _resolve(p: Petition, payload: dict, identity: Identity, env: Env) -> tuple[str, Effect]:
     return "ok", Effect(
         changes={"reply": payload["reply"]},
         event={"reply": payload["reply"], "evidence": payload.get("evidence") or None},
     )
 
 
-def _review(p, payload, identity, env):
+def _review(p: Petition, payload: dict, identity: Identity, env: Env) -> tuple[str, Effect]:
     approve = bool(payload["approve"])
     if not approve:
         return "reject", Effect(event={"note": payload.get("note")})
@@ -460,7 +466,7 @@ def _review(p, payload, identity, env):
     )
 
 
-def _merged_closures(p):
+def _merged_closures(p: Petition) -> list[Notice]:
     return [
         {
             "kind": "closure",
@@ -474,7 +480,7 @@ def _merged_closures(p):
     ]
 
 
-def _feedback(p, payload, identity, env):
+def _feedback(p: Petition, payload: dict, identity: Identity, env: Env) -> tuple[str, Effect]:
     if not p.awaiting_feedback:
         raise Conflict("this petition already has its rating", code="invalid_state")
     rating = payload["rating"]
@@ -483,7 +489,7 @@ def _feedback(p, payload, identity, env):
         return "satisfied", Effect(changes={"awaiting_feedback": False, "rating": rating}, event=event)
     # 重办: a fresh resolve stage, counted against the department.
     reopened = _event("reopened", env, identity, department=p.department, reopens=p.reopens + 1)
-    violation = {
+    violation: Violation = {
         "kind": "reopened",
         "unit": p.department,
         "district": p.district,
@@ -500,7 +506,7 @@ def _feedback(p, payload, identity, env):
     )
 
 
-def _escalate(p, payload, identity, env):
+def _escalate(p: Petition, payload: dict, identity: Identity, env: Env) -> tuple[str, Effect]:
     current = LEVELS.index(p.escalation_level)
     if current >= LEVELS.index("city"):
         raise Conflict("already escalated to the city's chief handler", code="invalid_state")
@@ -514,7 +520,7 @@ def _escalate(p, payload, identity, env):
     )
 
 
-def _instruction(p, payload, identity, env):
+def _instruction(p: Petition, payload: dict, identity: Identity, env: Env) -> tuple[str, Effect]:
     return "ok", Effect(event={"note": payload["note"]})
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalicelib.petitions.domain import Env, Petition
 from chalicelib.petitions.machine import STATUS_LABELS
 from chalicelib.privacy import unseal
@@ -26,7 +28,7 @@ def petition(p: Petition, identity, env: Env, events: list[dict] | None = None) 
     owner = identity is not None and identity.is_channel and identity.name == p.channel
     stage = p.stage
     fraction = env.policy.reminder_fraction(p.district, p.priority)
-    out = {
+    out: dict[str, Any] = {
         "id": p.id,
         "status": p.status,
         "status_label": STATUS_LABELS[p.status],

@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from chalicelib.clock import iso, parse_instant
-from chalicelib.petitions.domain import LEVELS, Env, Outcome, Petition
+from chalicelib.petitions.domain import LEVELS, Env, Notice, Outcome, Petition, Violation
 from chalicelib.timing.policy import STEP_NAMES, Step
 from chalicelib.timing.stage import StageClock
 
@@ -65,8 +65,8 @@ def fire_due(p: Petition, env: Env) -> Outcome | None:
     if not due:
         return None
     events: list[dict] = []
-    notes: list[dict] = []
-    violations: list[dict] = []
+    notes: list[Notice] = []
+    violations: list[Violation] = []
     level = p.escalation_level
     for index, step in due:
         base = {
@@ -112,7 +112,7 @@ def fire_due(p: Petition, env: Env) -> Outcome | None:
     return Outcome(nxt, events, notes, violations=violations)
 
 
-def _notice(kind: str, p: Petition, attrs: dict, level: str) -> dict:
+def _notice(kind: str, p: Petition, attrs: dict, level: str) -> Notice:
     return {
         "kind": kind,
         "channel": "topic",
