@@ -351,16 +351,16 @@ def main(argv: list[str] | None = None) -> None:
     import requests
 
     from chalicelib import db
-    from chalicelib.clock import get_clock, iso
+    from chalicelib.clock import get_clock, iso, utc_key
     from chalicelib.local.moto_patches import lighten_transactions
     from chalicelib.local.stack import LocalStack
-    from chalicelib.clock import utc_key
     from chalicelib.runtime import get_runtime
     from chalicelib.sla.timer_store import SHARDS as TIMER_SHARDS
     from chalicelib.sla.timer_store import TimerItem
 
     def run_sweep(now):
         return get_runtime().run_sweep(now)
+
     from tests.conftest import Api
 
     bench_started = time.perf_counter()

@@ -1,13 +1,14 @@
-"""Shared fixtures. The local stack starts only for tests that ask for it."""
+"""Shared fixtures. The local stack starts only for tests that ask for it, one per test module:
+each module has its own tables, clock and outbox, so no module's petitions are swept, counted
+or published by another's (a stack starts in about half a second after the first)."""
 
 from __future__ import annotations
 
 import pytest
 import requests
 
-# A sweep on the shared test stack can fire and publish for hundreds of petitions that earlier
-# suites left open; through the serialised moto server that takes tens of seconds under load.
-TIMEOUT = 180
+# A module's sweep fires only for that module's petitions: a request that takes longer is a fault.
+TIMEOUT = 30
 
 
 class Api:
@@ -53,7 +54,7 @@ class Api:
         return self._send("POST", path, as_, kw)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     from chalicelib.local.stack import LocalStack
 
@@ -62,7 +63,7 @@ def stack(tmp_path_factory):
     s.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def api(stack) -> Api:
     return Api(stack.url)
 

@@ -15,6 +15,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "infra" / "template.yaml"
@@ -84,7 +85,12 @@ class MotoServer:
 
 
 def start_moto():
+    """A moto server on a free port, its state reset: moto keeps its backends per process, so a
+    stack started after another (tests give each module its own) must not see the last one's."""
+    import urllib.request
+
     server = MotoServer()
+    urllib.request.urlopen(urllib.request.Request(f"{server.url}/moto-api/reset", method="POST"), timeout=10)
     return server, server.url
 
 
@@ -171,8 +177,8 @@ class LocalStack:
     export_dir: Path = field(default_factory=lambda: ROOT / "var" / "exports")
     url: str = ""
     moto_url: str = ""
-    _moto: object = None
-    _server: object = None
+    _moto: Any = None
+    _server: Any = None
     _threads: list = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
 
