@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from chalicelib.clock import SHANGHAI, iso
-from chalicelib.sla.calendar import WorkingCalendar, YearNotice
+from chalicelib.timing.calendar import WorkingCalendar, YearNotice
 
 
 def test_loading_a_new_years_notice_recomputes_provisional_deadlines(api):

@@ -23,12 +23,12 @@ from chalicelib.directory import DEMO_DIRECTORY
 from chalicelib.directory.loader import load_directory
 from chalicelib.errors import Conflict, Forbidden, InvalidInput, NotFound
 from chalicelib.petitions import domain
-from chalicelib.petitions.clock import remaining
 from chalicelib.petitions.domain import LEVELS, RATINGS, RETURN_REASONS, Env, Outcome, Petition
 from chalicelib.petitions.machine import OPEN, RULES, STATUSES
 from chalicelib.petitions.schemas import ACTION_BODIES
-from chalicelib.sla.calendar import WorkingCalendar
-from chalicelib.sla.policy import Policy
+from chalicelib.timing.calendar import WorkingCalendar
+from chalicelib.timing.policy import Policy
+from chalicelib.timing.stage import remaining
 
 SH = ZoneInfo("Asia/Shanghai")
 DAY = 86400

@@ -1,0 +1,333 @@
+"""In-memory fakes of the stores and the SMS port, for tests without sockets.
+
+Each fake keeps the promises its DynamoDB store keeps — conditional writes staged into one
+transaction that commits all or nothing, sparse indexes that hold only what is pending,
+newest-first paging by cursor — and ``tests/integration/test_store_contract.py`` runs the same
+test class against both, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from typing import Any
+
+from chalicelib.clock import utc_key
+from chalicelib.directory.model import Directory
+from chalicelib.errors import TransactionConflict
+from chalicelib.intake.idempotency_store import LABEL as IDEMPOTENCY
+from chalicelib.intake.idempotency_store import Claim
+from chalicelib.notify.outbox import OutboxRecord
+from chalicelib.petitions.domain import Petition
+from chalicelib.petitions.paging import merge_page
+from chalicelib.runtime import Stores
+from chalicelib.sla.timer_store import Timer
+from chalicelib.sla.violation_store import ViolationRecord
+
+
+class MemoryDatabase:
+    """The tables of every fake, and the one lock their transactions commit under."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.tables: dict[str, dict[Any, Any]] = defaultdict(dict)
+        self.transactions = 0
+
+    def transaction(self) -> MemoryTransaction:
+        return MemoryTransaction(self)
+
+
+class MemoryTransaction:
+    def __init__(self, db: MemoryDatabase) -> None:
+        self.db = db
+        self.ops: list[tuple[str, Callable[[], bool], Callable[[], None]]] = []
+
+    def add(self, label: str, check: Callable[[], bool], apply: Callable[[], None]) -> None:
+        self.ops.append((label, check, apply))
+
+    def __len__(self) -> int:
+        return len(self.ops)
+
+    def commit(self) -> None:
+        if not self.ops:
+            return
+        with self.db.lock:
+            failed = [label for label, check, _ in self.ops if not check()]
+            if failed:
+                raise TransactionConflict(failed)
+            for _, _, apply in self.ops:
+                apply()
+            self.db.transactions += 1
+
+
+def _created_key(p: Petition) -> str:
+    return f"{utc_key(p.created_at)}#{p.id}"
+
+
+def _due_key(p: Petition) -> str | None:
+    due = p.stage.due_at if p.stage and p.stage.running and p.stage.due_at else None
+    return utc_key(due) if due else None
+
+
+class MemoryPetitions:
+    def __init__(self, db: MemoryDatabase) -> None:
+        self.db = db
+        self.rows: dict[str, Petition] = db.tables["petitions"]
+        self.events: dict[str, dict[int, dict]] = db.tables["events"]
+
+    def get(self, petition_id: str) -> Petition | None:
+        with self.db.lock:
+            p = self.rows.get(petition_id)
+            return copy.deepcopy(p) if p else None
+
+    def timeline(self, petition_id: str) -> list[dict]:
+        with self.db.lock:
+            return [dict(e) for _, e in sorted(self.events.get(petition_id, {}).items())]
+
+    def by_phone(self, phone_hash: str, limit: int) -> list[str]:
+        with self.db.lock:
+            mine = [p for p in self.rows.values() if p.contact.get("phone_hash") == phone_hash]
+        return [p.id for p in sorted(mine, key=_created_key, reverse=True)[:limit]]
+
+    def _in(self, index: str, key: str) -> list[Petition]:
+        attribute = {"district": "district", "department": "department", "channel": "channel"}[index]
+        with self.db.lock:
+            return [copy.deepcopy(p) for p in self.rows.values() if getattr(p, attribute) == key]
+
+    def received_between(self, index: str, key: str, lo: str, hi: str) -> Iterator[Petition]:
+        for p in sorted(self._in(index, key), key=_created_key):
+            if lo <= _created_key(p) <= hi:
+                yield p
+
+    def page(self, partitions, limit, cursor, *, status=None, district=None, due_before=None):
+        candidates, done = [], {}
+        for index, key in partitions:
+            name = f"{index}:{key}"
+            if cursor.get(name) == "":
+                continue
+            rows = sorted(self._in(index, key), key=_created_key, reverse=True)
+            if cursor.get(name):
+                rows = [p for p in rows if _created_key(p) < cursor[name]]
+            matching = [
+                p
+                for p in rows
+                if (not status or p.status == status)
+                and (not district or p.district == district)
+                and (not due_before or ((_due_key(p) or "~") < due_before))
+            ]
+            candidates += [(_created_key(p), name, p) for p in matching[:limit]]
+            done[name] = len(matching) <= limit
+        return merge_page(partitions, candidates, done, limit, cursor)
+
+    def stage(self, tx: MemoryTransaction, p: Petition, *, new: bool) -> None:
+        def check() -> bool:
+            stored = self.rows.get(p.id)
+            return stored is None if new else stored is not None and stored.version == p.version
+
+        def apply() -> None:
+            self.rows[p.id] = replace(copy.deepcopy(p), version=(p.version or 0) + 1)
+
+        tx.add("petition", check, apply)
+
+    def stage_events(self, tx: MemoryTransaction, petition_id: str, events: list[dict]) -> None:
+        for e in events:
+            tx.add(
+                "event",
+                lambda seq=e["seq"]: seq not in self.events.get(petition_id, {}),
+                lambda e=e: self.events.setdefault(petition_id, {}).__setitem__(e["seq"], dict(e)),
+            )
+
+
+def _stored(r: OutboxRecord) -> OutboxRecord:
+    """As the DynamoDB store keeps it: the next attempt only while the record waits."""
+    kept = copy.deepcopy(r)
+    if not (r.pending and r.next_attempt_at is not None):
+        kept.next_attempt_at = None
+    return kept
+
+
+class MemoryOutbox:
+    def __init__(self, db: MemoryDatabase) -> None:
+        self.db = db
+        self.rows: dict[str, OutboxRecord] = db.tables["outbox"]
+
+    def stage_new(self, tx: MemoryTransaction, record: OutboxRecord) -> None:
+        tx.add(
+            "outbox",
+            lambda: record.id not in self.rows,
+            lambda: self.rows.__setitem__(record.id, _stored(record)),
+        )
+
+    def stage_mark(self, tx: MemoryTransaction, record: OutboxRecord) -> None:
+        tx.add("outbox-mark", lambda: True, lambda: self.rows.__setitem__(record.id, _stored(record)))
+
+    def get(self, record_id: str) -> OutboxRecord | None:
+        with self.db.lock:
+            r = self.rows.get(record_id)
+            return copy.deepcopy(r) if r else None
+
+    def get_many(self, ids: list[str]) -> list[OutboxRecord]:
+        return [r for r in (self.get(i) for i in ids) if r is not None]
+
+    def due(self, cutoff: str) -> Iterator[OutboxRecord]:
+        with self.db.lock:
+            due = [
+                copy.deepcopy(r)
+                for r in self.rows.values()
+                if r.pending and r.next_attempt_at is not None and r.next_attempt_at <= cutoff
+            ]
+        yield from sorted(due, key=lambda r: r.next_attempt_at or "")
+
+    def claim(self, record: OutboxRecord, lease_until: str) -> bool:
+        with self.db.lock:
+            stored = self.rows.get(record.id)
+            if (
+                stored is None
+                or stored.attempts != record.attempts
+                or stored.status not in ("queued", "failed", "sending")
+            ):
+                return False
+            stored.status, stored.attempts, stored.next_attempt_at = (
+                "sending",
+                record.attempts + 1,
+                lease_until,
+            )
+            return True
+
+    def attention(self, district: str, limit: int) -> list[OutboxRecord]:
+        with self.db.lock:
+            rows = [copy.deepcopy(r) for r in self.rows.values() if r.attention_district == district]
+        return sorted(rows, key=lambda r: r.created_at, reverse=True)[:limit]
+
+
+class MemoryTimers:
+    def __init__(self, db: MemoryDatabase) -> None:
+        self.db = db
+        self.rows: dict[str, Timer] = db.tables["timers"]
+
+    def stage(self, tx: MemoryTransaction, timer: Timer) -> None:
+        tx.add("timer", lambda: True, lambda: self.rows.__setitem__(timer.petition_id, timer))
+
+    def put(self, timer: Timer) -> None:
+        with self.db.lock:
+            self.rows[timer.petition_id] = timer
+
+    def _pending(self) -> list[Timer]:
+        with self.db.lock:
+            return [t for t in self.rows.values() if t.due_at is not None]
+
+    def due(self, cutoff: str) -> Iterator[Timer]:
+        yield from sorted(
+            (t for t in self._pending() if (t.due_at or "") <= cutoff), key=lambda t: t.due_at or ""
+        )
+
+    def pending_from(self, cutoff: str) -> Iterator[Timer]:
+        yield from sorted(
+            (t for t in self._pending() if (t.due_at or "") >= cutoff), key=lambda t: t.due_at or ""
+        )
+
+
+class MemoryViolations:
+    def __init__(self, db: MemoryDatabase) -> None:
+        self.db = db
+        self.rows: dict[tuple[str, str], ViolationRecord] = db.tables["violations"]
+
+    def stage(self, tx: MemoryTransaction, v: ViolationRecord) -> None:
+        tx.add("violation", lambda: True, lambda: self.rows.__setitem__((v.unit, v.sk), v))
+
+    def _select(
+        self, match: Callable[[ViolationRecord], bool], lo: str, hi: str, limit: int
+    ) -> list[ViolationRecord]:
+        with self.db.lock:
+            rows = [v for v in self.rows.values() if match(v) and lo <= v.sk <= hi]
+        return sorted(rows, key=lambda v: v.sk, reverse=True)[:limit]
+
+    def of_unit(self, unit: str, lo: str, hi: str, limit: int) -> list[ViolationRecord]:
+        return self._select(lambda v: v.unit == unit, lo, hi, limit)
+
+    def of_district(self, district: str, lo: str, hi: str, limit: int) -> list[ViolationRecord]:
+        return self._select(lambda v: v.district == district, lo, hi, limit)
+
+
+class MemoryIdempotency:
+    def __init__(self, db: MemoryDatabase) -> None:
+        self.db = db
+        self.rows: dict[str, Claim] = db.tables["idempotency"]
+
+    def stage(self, tx: MemoryTransaction, claim: Claim, *, reusable_after: int | None) -> None:
+        def check() -> bool:
+            held = self.rows.get(claim.key)
+            return held is None or (reusable_after is not None and held.expires_epoch < reusable_after)
+
+        tx.add(IDEMPOTENCY, check, lambda: self.rows.__setitem__(claim.key, claim))
+
+    def get(self, key: str) -> Claim | None:
+        with self.db.lock:
+            return self.rows.get(key)
+
+
+class MemoryDirectory:
+    def __init__(self, db: MemoryDatabase, directory: Directory | None = None) -> None:
+        self.db = db
+        self.value = directory
+        self.calendar: dict[int, dict] = db.tables["calendar"]
+
+    def save(self, directory: Directory, version: str) -> int:
+        self.value = directory
+        return 1
+
+    def get(self) -> Directory:
+        if self.value is None:
+            raise LookupError("no directory loaded")
+        return self.value
+
+    def clear(self) -> None:
+        pass
+
+    def save_notice(self, year: int, body: dict) -> None:
+        with self.db.lock:
+            self.calendar[year] = copy.deepcopy(body)
+
+    def notices(self) -> list[dict]:
+        with self.db.lock:
+            return [copy.deepcopy(b) for _, b in sorted(self.calendar.items())]
+
+
+def memory_stores(directory: Directory | None = None) -> Stores:
+    db = MemoryDatabase()
+    return Stores(
+        database=db,
+        petitions=MemoryPetitions(db),
+        outbox=MemoryOutbox(db),
+        timers=MemoryTimers(db),
+        violations=MemoryViolations(db),
+        idempotency=MemoryIdempotency(db),
+        directory=MemoryDirectory(db, directory),
+    )
+
+
+class FakeSms:
+    """The SMS port, recording what it would send; ``fail`` makes the next N calls raise."""
+
+    def __init__(self) -> None:
+        self.sms: list[tuple[str, str]] = []
+        self.topics: list[tuple[str, str, dict[str, str]]] = []
+        self.fail = 0
+
+    def _maybe_fail(self) -> None:
+        if self.fail > 0:
+            self.fail -= 1
+            raise ConnectionError("SNS unreachable")
+
+    def send_sms(self, phone: str, message: str) -> str:
+        self._maybe_fail()
+        self.sms.append((phone, message))
+        return f"sms-{len(self.sms)}"
+
+    def publish_topic(self, topic: str, message: str, attributes: dict[str, str]) -> str:
+        self._maybe_fail()
+        self.topics.append((topic, message, dict(attributes)))
+        return f"topic-{len(self.topics)}"
