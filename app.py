@@ -26,7 +26,6 @@ from chalicelib.petitions import schemas as ps
 from chalicelib.petitions.machine import RULES
 from chalicelib.runtime import get_runtime as rt
 from chalicelib.runtime import observed
-from chalicelib.sla.calendars import parse_notice
 
 app = ThreadLocalChalice(app_name=constants.APP_NAME)
 api = Router(
@@ -288,7 +287,7 @@ def audit_export(ctx):
     tags=("admin",),
 )
 def sla_load_calendar(ctx):
-    return rt().load_calendar_notice(parse_notice(ctx.body.model_dump()))
+    return rt().load_calendar_notice(ctx.body.model_dump())
 
 
 # --- local controls (stage local only) ------------------------------------------------

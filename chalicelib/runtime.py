@@ -16,27 +16,27 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from chalicelib import observability
-from chalicelib.audit.export import Exporter
-from chalicelib.auth.identity import Identity, identify
 from chalicelib.clock import Clock, get_clock, wall_now
-from chalicelib.directory.model import Directory
-from chalicelib.intake.service import Intake
-from chalicelib.notify.attention import list_attention
-from chalicelib.notify.inbound import Inbound
-from chalicelib.notify.publisher import Publisher, SmsPort
-from chalicelib.petitions.domain import Env
-from chalicelib.petitions.service import PetitionService
 from chalicelib.settings import Settings, get_settings
-from chalicelib.sla.calendars import Calendars
-from chalicelib.sla.sweep import Sweep
-from chalicelib.sla.violations import list_violations
-from chalicelib.stats.service import Stats
-from chalicelib.timing.calendar import YearNotice
-from chalicelib.timing.policy import Policy
-from chalicelib.unit_of_work import UnitOfWork, plan_timer
+
+if TYPE_CHECKING:
+    from chalicelib.audit.export import Exporter
+    from chalicelib.auth.identity import Identity
+    from chalicelib.directory.model import Directory
+    from chalicelib.intake.service import Intake
+    from chalicelib.notify.inbound import Inbound
+    from chalicelib.notify.publisher import Publisher, SmsPort
+    from chalicelib.petitions.domain import Env
+    from chalicelib.petitions.service import PetitionService
+    from chalicelib.sla.calendars import Calendars
+    from chalicelib.sla.sweep import Sweep
+    from chalicelib.stats.service import Stats
+    from chalicelib.timing.policy import Policy
+    from chalicelib.unit_of_work import UnitOfWork
 
 log = logging.getLogger("fzt.runtime")
 
@@ -75,33 +75,14 @@ class Stores:
 
 
 class Runtime:
+    """Builds each part on first use (a cold start pays for what its function uses: the sweep
+    never loads intake or the export, an HTTP read never loads the sweep) and then keeps it."""
+
     def __init__(self, settings: Settings, clock: Clock, stores: Stores, port: SmsPort) -> None:
         self.settings = settings
         self.clock = clock
         self.stores = stores
         self.port = port
-        self.policy = Policy.bundled()
-        self.calendars = Calendars(stores.directory)
-        self.uow = UnitOfWork(
-            stores.database, stores.petitions, stores.outbox, stores.timers, stores.violations
-        )
-        self.publisher = Publisher(
-            stores.outbox, stores.petitions, self.uow, port, counts=self._count_notifications
-        )
-        self.uow.publish = self.publisher.after_commit
-        self.petitions = PetitionService(stores.petitions, self.uow, self.env)
-        self.intake = Intake(stores.idempotency, stores.petitions, self.uow, self.env)
-        self.inbound = Inbound(stores.petitions, self.uow, self.env)
-        self.stats = Stats(stores.petitions, self.env)
-        self.sweep = Sweep(
-            stores.timers,
-            stores.petitions,
-            self.uow,
-            env=self.env_at,
-            drain=self.publisher.drain,
-            plan_timer=plan_timer,
-            metric=self.metric,
-        )
         self._oidc: Any = None
 
     @classmethod
@@ -120,12 +101,82 @@ class Runtime:
             port = SnsPort(settings)
         return cls(settings, clock or get_clock(), stores or Stores.dynamo(), port)
 
+    # --- the parts ---------------------------------------------------------------------------------------
+
+    @cached_property
+    def policy(self) -> Policy:
+        from chalicelib.timing.policy import Policy
+
+        return Policy.bundled()
+
+    @cached_property
+    def calendars(self) -> Calendars:
+        from chalicelib.sla.calendars import Calendars
+
+        return Calendars(self.stores.directory)
+
+    @cached_property
+    def uow(self) -> UnitOfWork:
+        from chalicelib.unit_of_work import UnitOfWork
+
+        s = self.stores
+        uow = UnitOfWork(s.database, s.petitions, s.outbox, s.timers, s.violations)
+        uow.publish = lambda ids, env: self.publisher.after_commit(ids, env)
+        return uow
+
+    @cached_property
+    def publisher(self) -> Publisher:
+        from chalicelib.notify.publisher import Publisher
+
+        return Publisher(self.stores.outbox, self.stores.petitions, self.uow, self.port, counts=self._counted)
+
+    @cached_property
+    def petitions(self) -> PetitionService:
+        from chalicelib.petitions.service import PetitionService
+
+        return PetitionService(self.stores.petitions, self.uow, self.env)
+
+    @cached_property
+    def intake(self) -> Intake:
+        from chalicelib.intake.service import Intake
+
+        return Intake(self.stores.idempotency, self.stores.petitions, self.uow, self.env)
+
+    @cached_property
+    def inbound(self) -> Inbound:
+        from chalicelib.notify.inbound import Inbound
+
+        return Inbound(self.stores.petitions, self.uow, self.env)
+
+    @cached_property
+    def stats(self) -> Stats:
+        from chalicelib.stats.service import Stats
+
+        return Stats(self.stores.petitions, self.env)
+
+    @cached_property
+    def sweep(self) -> Sweep:
+        from chalicelib.sla.sweep import Sweep
+        from chalicelib.unit_of_work import plan_timer
+
+        return Sweep(
+            self.stores.timers,
+            self.stores.petitions,
+            self.uow,
+            env=self.env_at,
+            drain=self.publisher.drain,
+            plan_timer=plan_timer,
+            metric=self.metric,
+        )
+
     # --- the Env ---------------------------------------------------------------------------------------
 
     def directory(self) -> Directory:
         return self.stores.directory.get()
 
     def env_at(self, now: datetime) -> Env:
+        from chalicelib.petitions.domain import Env
+
         return Env(now=now, directory=self.directory(), policy=self.policy, calendar=self.calendars.current())
 
     def env(self) -> Env:
@@ -136,16 +187,26 @@ class Runtime:
     def run_sweep(self, now: datetime | None = None, *, crash_after: int | None = None) -> dict:
         return self.sweep.run(now or self.clock.now(), crash_after=crash_after)
 
-    def load_calendar_notice(self, notice: YearNotice) -> dict:
-        return self.calendars.load(notice, self.env, self.stores.timers, self.stores.petitions, self.uow)
+    def load_calendar_notice(self, notice: dict) -> dict:
+        """Parse a year's notice (400 naming the field when it is wrong), store it, recompute."""
+        from chalicelib.sla.calendars import parse_notice
+
+        parsed = parse_notice(notice)
+        return self.calendars.load(parsed, self.env, self.stores.timers, self.stores.petitions, self.uow)
 
     def attention(self, identity: Identity, district: str | None) -> dict:
+        from chalicelib.notify.attention import list_attention
+
         return list_attention(self.stores.outbox, identity, district, self.directory())
 
     def violations(self, identity: Identity, query: Any) -> dict:
+        from chalicelib.sla.violations import list_violations
+
         return list_violations(self.stores.violations, identity, query, self.directory())
 
     def exporter(self) -> Exporter:
+        from chalicelib.audit.export import Exporter
+
         s = self.stores
         upload = None
         if not self.settings.export_dir:
@@ -175,6 +236,8 @@ class Runtime:
         """The caller of an HTTP request, from its headers (None when it sent no credentials)."""
         if headers.get("x-api-key") is None and headers.get("authorization") is None:
             return None
+        from chalicelib.auth.identity import identify
+
         settings = self.settings
         oidc = None
         if headers.get("authorization") is not None and (not settings.is_local or settings.oidc_issuer):
@@ -195,7 +258,7 @@ class Runtime:
     def metric(self, name: str, value: float) -> None:
         observability.metric(name, value, self.settings)
 
-    def _count_notifications(self, outcome: str, n: int) -> None:
+    def _counted(self, outcome: str, n: int) -> None:
         self.metric(f"Notifications{outcome.title()}", n)
 
     def observed(self, function: str, request_id: str | None = None, **fields: Any):

@@ -224,9 +224,7 @@ NOTICE_2027 = {
 def test_a_loaded_notice_moves_the_due_time_and_the_sweep_keeps_to_it(rt):
     rt.clock.at = datetime(2026, 12, 31, 10, 0, tzinfo=SHANGHAI)
     pid = rt.intake.create(WALKIN, body(), None)[1]["id"]
-    loaded = rt.load_calendar_notice(
-        __import__("chalicelib.sla.calendars", fromlist=["x"]).parse_notice(NOTICE_2027)
-    )
+    loaded = rt.load_calendar_notice(NOTICE_2027)
     assert loaded["recomputed"] == [pid]
     due = datetime.fromisoformat(rt.petitions.get(DISPATCHER, pid)["due_at"])
     assert due == datetime(2027, 1, 11, 10, 0, tzinfo=SHANGHAI)
