@@ -1,9 +1,18 @@
 """Validated text for every request body: strict types (no coercion of "42" to 42), text free
-of control characters, single lines where a line is meant, mainland mobile numbers."""
+of control characters, single lines where a line is meant, mainland mobile numbers.
+
+Text is normalised (NFC) and stripped of format characters (Unicode category Cf: zero-width
+spaces and joiners, right-to-left overrides that would reverse what the console shows); what
+remains must be visible, and length limits count what remains. A lone surrogate (not encodable
+as UTF-8) is refused. Not NFKC: it would rewrite the full-width punctuation Chinese is written
+with (，。（）：) into ASCII, changing what the citizen wrote.
+"""
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Callable
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -12,9 +21,29 @@ CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029]")
 
 
 def _text(value: str) -> str:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("not valid Unicode text (a lone surrogate)") from exc
     if CONTROL.search(value):
         raise ValueError("control characters are not allowed")
-    return value
+    cleaned = "".join(
+        c for c in unicodedata.normalize("NFC", value) if unicodedata.category(c) != "Cf"
+    ).strip()
+    if value and not cleaned:
+        raise ValueError("must contain visible characters")
+    return cleaned
+
+
+def visible(least: int, most: int) -> Callable[[str], str]:
+    """A length rule on the text as normalised (invisible characters do not count)."""
+
+    def check(value: str) -> str:
+        if not least <= len(value) <= most:
+            raise ValueError(f"must be {least}–{most} visible characters, is {len(value)}")
+        return value
+
+    return check
 
 
 def _line(value: str) -> str:

@@ -83,9 +83,10 @@ class MemoryPetitions:
             p = self.rows.get(petition_id)
             return copy.deepcopy(p) if p else None
 
-    def timeline(self, petition_id: str) -> list[dict]:
+    def timeline(self, petition_id: str, upto: int | None = None) -> list[dict]:
         with self.db.lock:
-            return [dict(e) for _, e in sorted(self.events.get(petition_id, {}).items())]
+            events = sorted(self.events.get(petition_id, {}).items())
+        return [dict(e) for seq, e in events if upto is None or seq <= upto]
 
     def by_phone(self, phone_hash: str, limit: int) -> list[str]:
         with self.db.lock:

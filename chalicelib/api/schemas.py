@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Generic, Literal, TypeVar
+from typing import Annotated, Generic, Literal, TypeVar
 
 from pydantic import ConfigDict, Field
 
-from chalicelib.validation import Model
+from chalicelib.validation import Line, Model
 
 
 class Strict(Model):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    """Request models: unknown fields refused, and strict — true is not 1 and "60" is not 60."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
 
 
 class ErrorDetail(Model):
@@ -138,14 +140,17 @@ class InboundSmsOut(Model):
     rating: str | None = None
 
 
-class CalendarNoticeIn(Model):
+class CalendarNoticeIn(Strict):
     """A State Council holiday notice: days off and make-up working days of one year."""
 
-    model_config = ConfigDict(extra="forbid")
     year: int = Field(ge=2000, le=2100)
-    source: str = Field(min_length=1, max_length=200)
-    holidays: dict[str, str] = Field(max_length=60)
-    workdays: dict[str, str] = Field(default_factory=dict, max_length=20)
+    source: Annotated[Line, Field(min_length=1, max_length=200)]
+    holidays: dict[
+        Annotated[str, Field(max_length=10)], Annotated[Line, Field(min_length=1, max_length=40)]
+    ] = Field(max_length=60)
+    workdays: dict[
+        Annotated[str, Field(max_length=10)], Annotated[Line, Field(min_length=1, max_length=40)]
+    ] = Field(default_factory=dict, max_length=20)
 
 
 class CalendarLoaded(Model):

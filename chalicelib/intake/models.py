@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
-from chalicelib.validation import Line, Mobile, Strict, Text, parse_mobile
+from chalicelib.validation import Line, Mobile, Strict, Text, parse_mobile, visible
 
 __all__ = ["Citizen", "Location", "PetitionIn", "parse_mobile"]
 
@@ -27,7 +27,11 @@ class PetitionIn(Strict):
     district: Annotated[
         str, Field(pattern=r"^[0-9]{6}$", description="GB/T 2260 code of a district or the city")
     ]
-    content: Annotated[Text, Field(min_length=5, max_length=4000, description="5–4000 characters of text")]
+    content: Annotated[
+        Text,
+        Field(min_length=5, max_length=4000, description="5–4000 characters of text"),
+        AfterValidator(visible(5, 4000)),
+    ]
     title: Annotated[Line, Field(min_length=1, max_length=100)] | None = None
     category: Annotated[str, Field(pattern=r"^[a-z_]+(\.[a-z_]+)?$", max_length=64)] | None = None
     priority: Literal["normal", "urgent"] = "normal"

@@ -106,10 +106,13 @@ class Intake:
         _check_directory(body, identity, env.directory)
         digest = body_hash(body)
         epoch = int(env.now.timestamp())
+        # DynamoDB's TTL deletes expired items lazily (up to days later): the condition itself lets
+        # an expired key be taken again, so a key means something for exactly its window.
         if idempotency_key:
-            key, ttl, reusable_after = f"{identity.name}#key#{idempotency_key}", KEYED_TTL, None
+            key, ttl = f"{identity.name}#key#{idempotency_key}", KEYED_TTL
         else:
-            key, ttl, reusable_after = f"{identity.name}#auto#{digest}", DOUBLE_CLICK_WINDOW, epoch
+            key, ttl = f"{identity.name}#auto#{digest}", DOUBLE_CLICK_WINDOW
+        reusable_after = epoch
         location = body.location.model_dump(exclude_none=True) if body.location else None
         for _ in range(MAX_ID_DRAWS):
             petition_id = new_tracking_id(env.now)

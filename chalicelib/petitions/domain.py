@@ -555,9 +555,16 @@ def merge_into(child: Petition, main: Petition, identity, payload: dict, env: En
         raise NotFound(f"no petition {main.id}", field="into")
     now = iso(env.now)
     child_next = replace(child, status="merged", merged_into=main.id, stage=None, updated_at=now)
-    main_next = replace(main, merged=(*main.merged, child.id), updated_at=now)
+    # A duplicate that had duplicates merged into it brings them along: the main petition's outcome
+    # reaches every citizen down the chain (A into B, then B into C: C's closure reaches A too).
+    carried = tuple(c for c in child.merged if c not in main.merged and c != main.id)
+    main_next = replace(main, merged=(*main.merged, child.id, *carried), updated_at=now)
     child_events = [_event("merged", env, identity, into=main.id, note=payload.get("note"))]
-    main_events = [_event("merged", env, identity, merged=child.id, note=payload.get("note"))]
+    main_events = [
+        _event(
+            "merged", env, identity, merged=child.id, carried=list(carried) or None, note=payload.get("note")
+        )
+    ]
     notes = _citizen_sms("merged", child, into=main.id)
     return Outcome(child_next, child_events, notes, others=[(main_next, main_events)])
 

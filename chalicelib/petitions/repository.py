@@ -87,9 +87,12 @@ class PetitionRepository:
         except DoesNotExist:
             return None
 
-    def timeline(self, petition_id: str) -> list[dict]:
+    def timeline(self, petition_id: str, upto: int | None = None) -> list[dict]:
+        """The petition's events in order; with ``upto``, those up to that seq (the petition's
+        ``last_seq`` as read, so a petition and its timeline always show the same version)."""
         db.bound()
-        return [_event_out(e) for e in EventItem.query(petition_id, consistent_read=True)]
+        condition = EventItem.seq <= upto if upto is not None else None
+        return [_event_out(e) for e in EventItem.query(petition_id, condition, consistent_read=True)]
 
     def by_phone(self, phone_hash: str, limit: int) -> list[str]:
         """The ids of a phone's most recent petitions, newest first (a keys-only index)."""

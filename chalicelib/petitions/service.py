@@ -25,7 +25,7 @@ from chalicelib.petitions.ids import normalise
 
 class PetitionStore(Protocol):
     def get(self, petition_id: str) -> Petition | None: ...
-    def timeline(self, petition_id: str) -> list[dict]: ...
+    def timeline(self, petition_id: str, upto: int | None = None) -> list[dict]: ...
     def by_phone(self, phone_hash: str, limit: int) -> list[str]: ...
     def received_between(self, index: str, key: str, lo: str, hi: str) -> Iterator[Petition]: ...
     def page(
@@ -90,14 +90,14 @@ class PetitionService:
         department = identity.department
         return any(
             department in (e.get("department"), e.get("from"))
-            for e in self.store.timeline(p.id)
+            for e in self.store.timeline(p.id, p.last_seq)
             if e["type"] in ("dispatched", "transferred", "returned", "accepted")
         )
 
     def get(self, identity: Identity, petition_id: str) -> dict:
         env = self.env()
         p = self._load_visible(identity, petition_id, env)
-        return present.petition(p, identity, env, self.store.timeline(p.id))
+        return present.petition(p, identity, env, self.store.timeline(p.id, p.last_seq))
 
     def act(self, identity: Identity, petition_id: str, action: str, payload: dict) -> dict:
         """Applies the action to the current state and commits it with the version check; a commit
@@ -114,7 +114,7 @@ class PetitionService:
         else:
             outcome = apply(p, action, identity, payload, env)
         stored = self.uow.commit(outcome, env)
-        return present.petition(stored, identity, env, self.store.timeline(stored.id))
+        return present.petition(stored, identity, env, self.store.timeline(stored.id, stored.last_seq))
 
     def list_petitions(self, identity: Identity, query: Any) -> dict:
         env = self.env()
@@ -141,4 +141,4 @@ class PetitionService:
         tail = p.contact.get("phone_tail") if p else None
         if p is None or not tail or not hmac.compare_digest(tail, phone_tail):
             raise NotFound("no petition with this number and phone tail")
-        return present.public(p, self.store.timeline(p.id))
+        return present.public(p, self.store.timeline(p.id, p.last_seq))

@@ -24,7 +24,7 @@ MAX_WINDOW_DAYS = 92
 
 
 class PetitionReads(Protocol):
-    def timeline(self, petition_id: str) -> list[dict]: ...
+    def timeline(self, petition_id: str, upto: int | None = None) -> list[dict]: ...
     def received_between(self, index: str, key: str, lo: str, hi: str) -> Iterator[Petition]: ...
 
 
@@ -66,7 +66,7 @@ class Stats:
         rows = []
         for index, key in partitions:
             for p in self.petitions.received_between(index, key, lo, hi):
-                rows.append((present.petition(p, identity, env), self.petitions.timeline(p.id)))
+                rows.append((present.petition(p, identity, env), self.petitions.timeline(p.id, p.last_seq)))
         result = figures(rows, env.calendar, env.now)
         return {
             "from": start.date().isoformat(),
