@@ -233,7 +233,7 @@ def measure_export(now: datetime, export_dir: Path, python_peak: bool) -> dict:
     root = Path(result["location"])
     import duckdb
 
-    events = root / "events" / f"dt={result['dt']}" / "*.parquet"
+    events = root / "events" / "dt=*" / "*.parquet"  # each row in its own day's partition
     con = duckdb.connect()
     try:
         query = f"SELECT count(DISTINCT (petition_id, seq)) FROM read_parquet('{events}')"
@@ -241,7 +241,7 @@ def measure_export(now: datetime, export_dir: Path, python_peak: bool) -> dict:
     finally:
         con.close()
     sizes = {
-        name: sum(f.stat().st_size for f in (root / name / f"dt={result['dt']}").glob("*.parquet"))
+        name: sum(f.stat().st_size for f in root.glob(f"{name}/dt=*/*.parquet"))
         for name in result["tables"]
     }
     return {

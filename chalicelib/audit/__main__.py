@@ -1,6 +1,8 @@
 """Auditor's command line.
 
 python -m chalicelib.audit query "SELECT …" [--dir var/exports]   DuckDB over the local export folder
+                                                                 (petitions, events, notifications,
+                                                                 violations: each row once)
 python -m chalicelib.audit verify [--dir var/exports]            recompute every petition's hash chain
 python -m chalicelib.audit export                                export now, with the environment's
                                                                  settings (tables, bucket or folder)
@@ -14,17 +16,27 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DIR = ROOT / "var" / "exports"
-TABLES = ("petitions", "events", "notifications", "violations")
 
 
 def connect(folder: Path):
+    """DuckDB with one view per exported table, over all its ``dt`` partitions (each row is in
+    exactly one: see chalicelib/audit/tables.py). ``dt`` is a string column, as in Athena. A
+    table with no file yet is an empty view of its columns, so every query runs."""
     import duckdb
+
+    from chalicelib.audit.tables import TABLES
 
     con = duckdb.connect()
     for name in TABLES:
-        glob = folder / name / "*" / "*.parquet"
-        if list(folder.glob(f"{name}/*/*.parquet")):
-            con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{glob}', hive_partitioning=true)")
+        if list(folder.glob(f"{name}/dt=*/*.parquet")):
+            glob = str(folder / name / "dt=*" / "*.parquet").replace("'", "''")
+            con.execute(
+                f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{glob}', hive_partitioning=true, "
+                f"hive_types={{'dt': VARCHAR}})"
+            )
+        else:
+            cols = ", ".join(f"CAST(NULL AS {t}) AS {c}" for c, t in TABLES[name].items())
+            con.execute(f"CREATE VIEW {name} AS SELECT {cols}, CAST(NULL AS VARCHAR) AS dt WHERE false")
     return con
 
 

@@ -1,6 +1,10 @@
 """The exported tables: their columns (DuckDB / Parquet / Athena types) and how a row is made.
 
 Instants are UTC ``timestamp`` columns (``occurred_at``: ``at`` is reserved in DuckDB's SQL).
+Each row lies in the ``dt`` partition of its own day (:data:`DAY_COLUMN`, in Asia/Shanghai): the
+day a petition or notification was created, the day an event or violation happened. That day
+never changes, so a row is in exactly one partition whatever exports ran, and every table means
+one thing: each of its rows once, as the latest export saw it.
 Personal data is pseudonymised: the phone becomes its keyed hash (HMAC-SHA256 under the
 deployment's phone key, the same value the platform uses for look-ups), names are not
 exported, free text is kept (auditors need it).
@@ -9,8 +13,9 @@ exported, free text is kept (auditors need it).
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
-from chalicelib.clock import parse_instant
+from chalicelib.clock import SHANGHAI, parse_instant
 
 TABLES: dict[str, dict[str, str]] = {
     "petitions": {
@@ -68,14 +73,28 @@ TABLES: dict[str, dict[str, str]] = {
     },
 }
 
+# The column whose Shanghai day names a row's partition: set when the row is born, never changed.
+DAY_COLUMN = {
+    "petitions": "created_at",
+    "events": "occurred_at",
+    "notifications": "created_at",
+    "violations": "occurred_at",
+}
+
 
 def utc(text: str | None) -> str | None:
     """ISO instant → naive UTC 'YYYY-MM-DD HH:MM:SS' (Parquet/Athena `timestamp`)."""
     if not text:
         return None
-    from datetime import UTC
-
     return parse_instant(text).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def day_of(table: str, row: dict) -> str:
+    """The row's partition: the Shanghai date (YYYY-MM-DD) of its :data:`DAY_COLUMN`."""
+    value = row[DAY_COLUMN[table]]
+    if not value:
+        raise ValueError(f"a {table} row without {DAY_COLUMN[table]} has no partition: {row}")
+    return datetime.fromisoformat(value).replace(tzinfo=UTC).astimezone(SHANGHAI).date().isoformat()
 
 
 def petition_row(item) -> dict:

@@ -13,13 +13,16 @@ from chalicelib.petitions import chain
 
 
 def load_events(root: Path) -> dict[str, list[dict]]:
+    """Every exported event, by petition in ``seq`` order. Each event lies in the partition of
+    the day it happened, so the chains are read across all of them (a petition's span days)."""
     import duckdb
 
-    glob = str(root / "events" / "*" / "*.parquet")
+    if not list(root.glob("events/dt=*/*.parquet")):
+        return {}
+    glob = str(root / "events" / "dt=*" / "*.parquet").replace("'", "''")
     rows = duckdb.execute(
         f"SELECT petition_id, seq, type, at_text, actor, data, prev_hash, hash "
-        f"FROM read_parquet('{glob}', hive_partitioning=true) "
-        f"WHERE dt = (SELECT max(dt) FROM read_parquet('{glob}', hive_partitioning=true)) "
+        f"FROM read_parquet('{glob}', hive_partitioning=true, hive_types={{'dt': VARCHAR}}) "
         f"ORDER BY petition_id, seq"
     ).fetchall()
     out: dict[str, list[dict]] = {}

@@ -6,6 +6,7 @@ import logging
 import re
 import shutil
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -101,7 +102,7 @@ def test_stats_are_scoped(api, scenario):
 
 
 def test_the_export_read_by_duckdb_gives_the_same_figures(api, scenario):
-    con = connect(__import__("pathlib").Path(scenario["location"]))
+    con = connect(Path(scenario["location"]))
     ids = tuple(scenario["ids"])
     received, closed = con.execute(
         "SELECT count(*), sum(CASE WHEN status = 'closed' THEN 1 ELSE 0 END) "
@@ -130,12 +131,11 @@ def test_the_export_read_by_duckdb_gives_the_same_figures(api, scenario):
 
 
 def test_verify_names_an_edited_and_a_removed_event(scenario, tmp_path):
-    src = __import__("pathlib").Path(scenario["location"])
+    src = Path(scenario["location"])
     assert verify_export(src) == {}
     copy = tmp_path / "exports"
     shutil.copytree(src, copy)
-    # The scenario's own day: other suites export on other days of the shared stack's clock, and
-    # verify reads the newest partition, which is this one (the clock only moves forward).
+    # Every event of the scenario happened on its day, so it lies in that day's partition
     [events_file] = list(copy.glob(f"events/dt={scenario['day']}/*.parquet"))
     victim, other = scenario["ids"][0], scenario["ids"][2]
     # An auditor-hostile edit: change one reply; and drop one event of another petition
@@ -153,7 +153,7 @@ def test_verify_names_an_edited_and_a_removed_event(scenario, tmp_path):
 
 
 def test_no_phone_number_in_clear_in_exports_logs_or_operator_payloads(api, scenario, caplog_module):
-    con = connect(__import__("pathlib").Path(scenario["location"]))
+    con = connect(Path(scenario["location"]))
     for table in ("petitions", "events", "notifications", "violations"):
         text = " ".join(str(v) for row in con.execute(f"SELECT * FROM {table}").fetchall() for v in row)
         assert not PHONE.search(text), f"a phone number in clear in the {table} export"
@@ -166,17 +166,18 @@ def test_no_phone_number_in_clear_in_exports_logs_or_operator_payloads(api, scen
         assert "159****9000" in body  # 15900159000, masked
 
 
-def test_the_readme_auditor_queries_run_on_the_local_export(scenario):
-    readme = (__import__("pathlib").Path(__file__).resolve().parents[2] / "README.md").read_text(
-        encoding="utf-8"
-    )
-    block = readme.split("```sql", 1)[1].split("```", 1)[0]
-    queries = [
-        q.strip() for q in block.split(";") if q.strip() and not q.strip().startswith("--") or "SELECT" in q
-    ]
-    queries = [q for q in queries if "SELECT" in q]
+def readme_queries() -> list[str]:
+    """The three auditor queries of README.md's "Exports for auditors", as auditors read them."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("### Exports for auditors", 1)[1].split("```sql", 1)[1].split("```", 1)[0]
+    queries = [q.strip() for q in block.split(";") if "SELECT" in q]
     assert len(queries) == 3
-    con = connect(__import__("pathlib").Path(scenario["location"]))
+    return queries
+
+
+def test_the_readme_auditor_queries_run_on_the_local_export(scenario):
+    queries = readme_queries()
+    con = connect(Path(scenario["location"]))
     results = [con.execute(q).fetchall() for q in queries]
     assert ("210921", 1, 2) in results[1]  # satisfaction by district: 1 satisfied of 2 rated
     # returns by reason: the same count as the returned events say (other suites return too)
