@@ -20,8 +20,10 @@ from chalicelib.auth import OPERATOR_ROLES
 from chalicelib.auth.signin import me, signin_options
 from chalicelib.console import console_bp
 from chalicelib.directory import service as directory_service
-from chalicelib.intake.models import PetitionIn
+from chalicelib.intake.models import CitizenPetitionIn, PetitionIn
 from chalicelib.local import controls
+from chalicelib.mobile import mobile_bp
+from chalicelib.open311 import blueprint as open311_blueprint
 from chalicelib.petitions import schemas as ps
 from chalicelib.petitions.machine import RULES
 from chalicelib.runtime import get_runtime as rt
@@ -35,11 +37,14 @@ api = Router(
     observe=lambda *a, **kw: rt().observed(*a, **kw),
 )
 app.register_blueprint(console_bp)  # the operators' console at /console/ (static, same origin as the API)
+app.register_blueprint(open311_blueprint(rt))  # Open311 GeoReport v2 at /open311/v2/ (CONTRACT §14)
+app.register_blueprint(mobile_bp)  # the citizen entrance at /m/ (static, same origin as the API)
 
 PUBLIC = Audience(public=True)
 READERS = Audience(channels=True, roles=OPERATOR_ROLES)
 OPERATORS = Audience(roles=OPERATOR_ROLES)
 CHANNELS = Audience(channels=True)
+CITIZENS = Audience(citizens=True)
 
 
 # --- platform -----------------------------------------------------------------
@@ -224,6 +229,110 @@ for _action, _body in ps.ACTION_BODIES.items():
         errors=(404, 409),
         tags=("actions",),
     )(_action_view(_action))
+
+
+# --- citizens (the mini program's page /m/) and the front desk ---------------------------------------
+
+
+@api.route(
+    "/v1/citizen/otp",
+    "POST",
+    summary="Send a 6-digit sign-in code by SMS (valid 5 minutes; 1 a minute, 10 an hour per phone)",
+    audience=PUBLIC,
+    body=s.CitizenOtpIn,
+    response=s.CitizenOtpOut,
+    status=202,
+    errors=(429,),
+    tags=("citizens",),
+)
+def citizen_send_code(ctx):
+    return json_response(rt().citizens.send_code(ctx.body.phone), 202)
+
+
+@api.route(
+    "/v1/citizen/session",
+    "POST",
+    summary="Trade the SMS code for a citizen session (5 tries; the 6th locks the code)",
+    audience=PUBLIC,
+    body=s.CitizenSessionIn,
+    response=s.CitizenSessionOut,
+    errors=(401,),
+    tags=("citizens",),
+)
+def citizen_sign_in(ctx):
+    return rt().citizens.sign_in(ctx.body.phone, ctx.body.code)
+
+
+@api.route(
+    "/v1/citizen/petitions",
+    "POST",
+    summary="File a petition in the signed-in citizen's name (channel wechat; the phone from the session)",
+    audience=CITIZENS,
+    body=CitizenPetitionIn,
+    response=ps.PetitionOut,
+    status=201,
+    errors=(409,),
+    tags=("citizens",),
+    headers=(("Idempotency-Key", "the same key and body return the same petition"),),
+)
+def citizen_file_petition(ctx):
+    body = ctx.body.model_dump(exclude_none=True)
+    status, out = rt().citizens.file(ctx.identity, body, idempotency_key(ctx))
+    return json_response(out, status)
+
+
+@api.route(
+    "/v1/citizen/petitions",
+    summary="我的诉求: the petitions of the signed-in citizen's phone, newest first",
+    audience=CITIZENS,
+    response=ps.PetitionPage,
+    tags=("citizens",),
+)
+def citizen_my_petitions(ctx):
+    return rt().citizens.mine(ctx.identity)
+
+
+@api.route(
+    "/v1/citizen/petitions/{id}",
+    summary="One of the citizen's own petitions with its timeline (another phone's: 404)",
+    audience=CITIZENS,
+    response=ps.PetitionOut,
+    errors=(404,),
+    tags=("citizens",),
+)
+def citizen_petition(ctx):
+    return rt().citizens.one(ctx.identity, ctx.params["id"])
+
+
+@api.route(
+    "/v1/citizen/petitions/{id}/feedback",
+    "POST",
+    summary="Rate a closed petition, or a merged one's main outcome (并单): once each",
+    audience=CITIZENS,
+    body=ps.FeedbackIn,
+    response=ps.PetitionOut,
+    errors=(404, 409),
+    tags=("citizens",),
+)
+def citizen_rate(ctx):
+    return rt().citizens.rate(ctx.identity, ctx.params["id"], ctx.body.model_dump(exclude_none=True))
+
+
+@api.route(
+    "/v1/desk/petitions",
+    "POST",
+    summary="首接首办: a window or 12345 desk registers a petition; its unit answers for it to the end",
+    audience=Audience(roles=("desk",)),
+    body=PetitionIn,
+    response=ps.PetitionOut,
+    status=201,
+    errors=(403, 409),
+    tags=("petitions",),
+    headers=(("Idempotency-Key", "the same key and body return the same petition"),),
+)
+def intake_desk_petition(ctx):
+    status, body = rt().intake.register(ctx.identity, ctx.body, idempotency_key(ctx))
+    return json_response(body, status)
 
 
 @api.route(

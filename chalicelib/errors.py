@@ -55,6 +55,10 @@ class RateLimited(FztError):
     status = 429
     code = "rate_limited"
 
+    def __init__(self, message: str, *, field: str | None = None, retry_after: int | None = None) -> None:
+        super().__init__(message, field=field)
+        self.retry_after = retry_after  # seconds; sent as the Retry-After header
+
 
 class TransactionConflict(Exception):
     """A condition of a transaction failed; ``labels`` name the writes whose condition failed

@@ -26,6 +26,7 @@ from chalicelib.settings import Settings, get_settings
 if TYPE_CHECKING:
     from chalicelib.audit.export import Exporter
     from chalicelib.auth.identity import Identity
+    from chalicelib.citizen.service import Citizens
     from chalicelib.directory.model import Directory
     from chalicelib.intake.service import Intake
     from chalicelib.notify.inbound import Inbound
@@ -52,9 +53,11 @@ class Stores:
     violations: Any  # sla.violation_store.ViolationStore
     idempotency: Any  # intake.idempotency_store.IdempotencyStore
     directory: Any  # directory.store.DirectoryStore
+    citizen: Any = None  # citizen.store.CitizenStore
 
     @classmethod
     def dynamo(cls) -> Stores:
+        from chalicelib.citizen.store import CitizenStore
         from chalicelib.db import DynamoDatabase
         from chalicelib.directory.store import DirectoryStore
         from chalicelib.intake.idempotency_store import IdempotencyStore
@@ -71,6 +74,7 @@ class Stores:
             ViolationStore(),
             IdempotencyStore(),
             DirectoryStore(),
+            CitizenStore(),
         )
 
 
@@ -128,7 +132,19 @@ class Runtime:
     def publisher(self) -> Publisher:
         from chalicelib.notify.publisher import Publisher
 
-        return Publisher(self.stores.outbox, self.stores.petitions, self.uow, self.port, counts=self._counted)
+        return Publisher(
+            self.stores.outbox,
+            self.stores.petitions,
+            self.uow,
+            self.port,
+            counts=self._counted,
+            mark_alone=self._mark_alone,
+        )
+
+    def _mark_alone(self, record: Any) -> None:
+        tx = self.stores.database.transaction()
+        self.stores.outbox.stage_mark(tx, record)
+        tx.commit()
 
     @cached_property
     def petitions(self) -> PetitionService:
@@ -153,6 +169,30 @@ class Runtime:
         from chalicelib.stats.service import Stats
 
         return Stats(self.stores.petitions, self.env)
+
+    @cached_property
+    def citizen_key(self) -> bytes:
+        """Hashes sign-in codes and signs citizens' sessions; derived from the data key."""
+        import hashlib
+        import hmac
+
+        return hmac.new(self.settings.data_key.encode(), b"fzt-citizen-session", hashlib.sha256).digest()
+
+    @cached_property
+    def citizens(self) -> Citizens:
+        from chalicelib.citizen.service import Citizens
+
+        return Citizens(
+            self.stores.citizen,
+            self.stores.database,
+            self.stores.outbox,
+            self.publisher.after_commit,
+            self.intake,
+            self.petitions,
+            self.stores.petitions,
+            self.env,
+            self.citizen_key,
+        )
 
     @cached_property
     def sweep(self) -> Sweep:
@@ -253,6 +293,7 @@ class Runtime:
             secret=settings.token_secret,
             now=wall_now(),  # token expiry runs on real time, not the movable SLA clock
             oidc=oidc,
+            citizen_key=self.citizen_key,
         )
 
     def metric(self, name: str, value: float) -> None:

@@ -27,6 +27,7 @@ class Settings(BaseModel):
     table_directory: str = "fzt-directory"
     table_idempotency: str = "fzt-idempotency"
     table_violations: str = "fzt-violations"
+    table_citizen: str = "fzt-citizen"
     topic_orders_arn: str = ""
     topic_supervision_arn: str = ""
     export_bucket: str = ""
@@ -72,6 +73,7 @@ _ENV = {
     "table_directory": "FZT_TABLE_DIRECTORY",
     "table_idempotency": "FZT_TABLE_IDEMPOTENCY",
     "table_violations": "FZT_TABLE_VIOLATIONS",
+    "table_citizen": "FZT_TABLE_CITIZEN",
     "topic_orders_arn": "FZT_TOPIC_ORDERS_ARN",
     "topic_supervision_arn": "FZT_TOPIC_SUPERVISION_ARN",
     "export_bucket": "FZT_EXPORT_BUCKET",

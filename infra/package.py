@@ -37,6 +37,7 @@ TABLES = {
     "directory": ("FZT_TABLE_DIRECTORY", "DirectoryTable"),
     "idempotency": ("FZT_TABLE_IDEMPOTENCY", "IdempotencyTable"),
     "violations": ("FZT_TABLE_VIOLATIONS", "ViolationsTable"),
+    "citizen": ("FZT_TABLE_CITIZEN", "CitizenTable"),
 }
 TOPICS = {"FZT_TOPIC_ORDERS_ARN": "OrdersTopic", "FZT_TOPIC_SUPERVISION_ARN": "SupervisionTopic"}
 BUCKET = "ExportBucket"

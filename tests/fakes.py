@@ -94,16 +94,24 @@ class MemoryPetitions:
         return [p.id for p in sorted(mine, key=_created_key, reverse=True)[:limit]]
 
     def _in(self, index: str, key: str) -> list[Petition]:
-        attribute = {"district": "district", "department": "department", "channel": "channel"}[index]
+        def value(p: Petition) -> str | None:
+            if index == "first_unit":
+                return (p.first_inquiry or {}).get("unit")
+            return getattr(
+                p, {"district": "district", "department": "department", "channel": "channel"}[index]
+            )
+
         with self.db.lock:
-            return [copy.deepcopy(p) for p in self.rows.values() if getattr(p, attribute) == key]
+            return [copy.deepcopy(p) for p in self.rows.values() if value(p) == key]
 
     def received_between(self, index: str, key: str, lo: str, hi: str) -> Iterator[Petition]:
         for p in sorted(self._in(index, key), key=_created_key):
             if lo <= _created_key(p) <= hi:
                 yield p
 
-    def page(self, partitions, limit, cursor, *, status=None, district=None, due_before=None):
+    def page(
+        self, partitions, limit, cursor, *, status=None, district=None, due_before=None, department=None
+    ):
         candidates, done = [], {}
         for index, key in partitions:
             name = f"{index}:{key}"
@@ -117,6 +125,7 @@ class MemoryPetitions:
                 for p in rows
                 if (not status or p.status == status)
                 and (not district or p.district == district)
+                and (not department or p.department == department)
                 and (not due_before or ((_due_key(p) or "~") < due_before))
             ]
             candidates += [(_created_key(p), name, p) for p in matching[:limit]]

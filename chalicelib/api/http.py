@@ -70,6 +70,7 @@ class Audience:
     channels: bool = False
     roles: tuple[str, ...] = ()
     public: bool = False
+    citizens: bool = False  # citizens signed in on /m/ (their own routes only)
 
     def allows(self, identity) -> bool:
         if self.public:
@@ -78,6 +79,8 @@ class Audience:
             return False
         if identity.is_channel:
             return self.channels
+        if identity.kind == "citizen":
+            return self.citizens
         return identity.role in self.roles
 
 
@@ -178,7 +181,11 @@ def dumps(body: Any) -> str:
 
 
 def error_response(err: FztError) -> Response:
-    return Response(body=dumps(err.body()), status_code=err.status, headers={"Content-Type": JSON})
+    headers: dict[str, str | list[str]] = {"Content-Type": JSON}
+    retry_after = getattr(err, "retry_after", None)
+    if retry_after:
+        headers["Retry-After"] = str(int(retry_after))
+    return Response(body=dumps(err.body()), status_code=err.status, headers=headers)
 
 
 def json_response(body: Any, status: int = 200, headers: dict | None = None) -> Response:

@@ -85,7 +85,7 @@ def _operation(op: Operation, components: dict) -> dict:
     security: list[dict[str, list[str]]] = []
     if op.audience.channels:
         security.append({"ApiKey": []})
-    if op.audience.roles:
+    if op.audience.roles or op.audience.citizens:
         security.append({"Bearer": []})
     if not op.audience.public:
         out["security"] = security

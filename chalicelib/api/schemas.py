@@ -218,3 +218,24 @@ class AttentionOut(Model):
 
 class AttentionPage(Model):
     items: list[AttentionOut]
+
+
+# --- citizens (CONTRACT §9) ------------------------------------------------------
+
+
+class CitizenOtpIn(Strict):
+    phone: str = Field(min_length=11, max_length=20, description="a mainland mobile number, +86 optional")
+
+
+class CitizenOtpOut(Model):
+    expires_in: int = Field(description="seconds the code stays valid")
+
+
+class CitizenSessionIn(Strict):
+    phone: str = Field(min_length=11, max_length=20)
+    code: str = Field(pattern=r"^[0-9]{6}$", description="the 6-digit code from the SMS")
+
+
+class CitizenSessionOut(Model):
+    token: str = Field(description="Authorization: Bearer <token> on /v1/citizen/*")
+    expires_at: str

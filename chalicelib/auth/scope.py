@@ -79,6 +79,8 @@ def petition_partitions(
         return [("channel", identity.name)]
     if identity.role == "handler":
         return [("department", department(identity, directory, department_code or identity.department or ""))]
+    if identity.role == "desk":  # 我首问的诉求: what the desk's unit received
+        return [("first_unit", identity.department or "")]
     if department_code:
         dep = department(identity, directory, department_code)
         if district_code:

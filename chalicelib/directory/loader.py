@@ -23,6 +23,7 @@ from .model import (
     GRID_KINDS,
     GRID_LEVELS,
     ROLES,
+    UNIT_ROLES,
     CatalogueEntry,
     Category,
     Channel,
@@ -310,15 +311,15 @@ def _users(
     for row in rows:
         seen.check(row, row["username"])
         _one_of(row, "role", ROLES)
-        if row["role"] == "handler":
+        if row["role"] in UNIT_ROLES:
             _known(row, row["scope"], departments, "department")
         else:
             _known(row, row["scope"], districts, "district")
     return tuple(User(r["username"], r["role"], r["scope"], r["display_name"]) for r in rows)
 
 
-def _channels(folder: Path) -> tuple[Channel, ...]:
-    rows = _read(folder, "channels.csv", ("key_sha256", "channel", "name"))
+def _channels(folder: Path, departments: Mapping[str, Department]) -> tuple[Channel, ...]:
+    rows = _read(folder, "channels.csv", ("key_sha256", "channel", "name", "unit"), optional=("unit",))
     seen = _Seen("key_sha256")
     for row in rows:
         if not SHA256_HEX.fullmatch(row["key_sha256"]):
@@ -327,7 +328,9 @@ def _channels(folder: Path) -> tuple[Channel, ...]:
             )
         seen.check(row, row["key_sha256"])
         _one_of(row, "channel", CHANNELS)
-    return tuple(Channel(r["key_sha256"], r["channel"], r["name"]) for r in rows)
+        if row.optional("unit"):
+            _known(row, row["unit"], departments, "department")
+    return tuple(Channel(r["key_sha256"], r["channel"], r["name"], r.optional("unit")) for r in rows)
 
 
 def load_directory(path: str | Path) -> Directory:
@@ -343,7 +346,7 @@ def load_directory(path: str | Path) -> Directory:
     grids = _grids(folder, district_map)
     grid_workers = _grid_workers(folder, {g.code: g for g in grids})
     users = _users(folder, district_map, department_map)
-    channels = _channels(folder)
+    channels = _channels(folder, department_map)
     return Directory(
         districts=districts,
         departments=departments,

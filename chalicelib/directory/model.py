@@ -14,8 +14,10 @@ from typing import Any
 
 DISTRICT_LEVELS = ("city", "district", "county")
 DEPARTMENT_KINDS = ("agency", "utility", "service_center")
-ROLES = ("dispatcher", "handler", "reviewer", "supervisor", "chief", "auditor", "admin")
-CHANNELS = ("wechat", "hotline_12345", "grid", "walkin")
+ROLES = ("dispatcher", "handler", "reviewer", "supervisor", "chief", "auditor", "admin", "desk")
+# Roles whose scope is one unit (a department code), not a district.
+UNIT_ROLES = ("handler", "desk")
+CHANNELS = ("wechat", "hotline_12345", "phone", "grid", "walkin")
 GRID_KINDS = ("urban", "rural")
 # Each kind's levels, from the top: 街道→社区→小区→楼栋 and 乡镇→村→屯.
 GRID_LEVELS: dict[str, tuple[str, ...]] = {
@@ -90,7 +92,8 @@ class User:
 
     @property
     def department(self) -> str | None:
-        return self.scope if self.role == "handler" else None
+        """The unit of a handler (its department) or of a desk (its center or the 12345 hotline)."""
+        return self.scope if self.role in UNIT_ROLES else None
 
     @property
     def district(self) -> str:
@@ -103,6 +106,9 @@ class Channel:
     key_sha256: str
     channel: str
     name: str
+    # The unit that receives this channel's petitions and answers for them to the end (首问负责):
+    # a department code, or None for the service center of the petition's district.
+    unit: str | None = None
 
 
 def key_sha256(api_key: str) -> str:
@@ -184,6 +190,10 @@ class Directory:
 
     def workers_of(self, grid_code: str) -> tuple[GridWorker, ...]:
         return self._index["workers_of"].get(grid_code, ())
+
+    def channel(self, name: str) -> Channel | None:
+        """A channel by its name (wechat, hotline_12345, …)."""
+        return next((c for c in self.channels if c.channel == name), None)
 
     def channel_by_key(self, api_key: str) -> Channel | None:
         """The channel an API key belongs to. Only hashes are stored; the dict is keyed by the

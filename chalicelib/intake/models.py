@@ -8,7 +8,7 @@ from pydantic import AfterValidator, Field
 
 from chalicelib.validation import Line, Mobile, Strict, Text, parse_mobile, visible
 
-__all__ = ["Citizen", "Location", "PetitionIn", "parse_mobile"]
+__all__ = ["Citizen", "CitizenPetitionIn", "Location", "PetitionIn", "parse_mobile"]
 
 
 class Citizen(Strict):
@@ -40,3 +40,24 @@ class PetitionIn(Strict):
     location: Location | None = None
     channel_ref: Annotated[Line, Field(min_length=1, max_length=128)] | None = None
     reported_by: Annotated[Line, Field(min_length=1, max_length=64)] | None = None
+
+
+class CitizenName(Strict):
+    name: Annotated[Line, Field(min_length=1, max_length=50)] | None = None
+    phone: Mobile | None = Field(default=None, description="if given, it must be the signed-in phone")
+
+
+class CitizenPetitionIn(Strict):
+    """What the citizen entrance sends: §4's body, the phone taken from the session."""
+
+    district: Annotated[str, Field(pattern=r"^[0-9]{6}$")]
+    content: Annotated[
+        Text,
+        Field(min_length=5, max_length=4000, description="5–4000 characters of text"),
+        AfterValidator(visible(5, 4000)),
+    ]
+    title: Annotated[Line, Field(min_length=1, max_length=100)] | None = None
+    category: Annotated[str, Field(pattern=r"^[a-z_]+(\.[a-z_]+)?$", max_length=64)] | None = None
+    priority: Literal["normal", "urgent"] = "normal"
+    citizen: CitizenName | None = None
+    location: Location | None = None

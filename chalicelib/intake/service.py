@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from chalicelib.auth.identity import Identity
 from chalicelib.directory.model import Directory
-from chalicelib.errors import Conflict, InvalidInput, TransactionConflict
+from chalicelib.errors import Conflict, Forbidden, InvalidInput, TransactionConflict
 from chalicelib.intake.idempotency_store import LABEL as IDEMPOTENCY
 from chalicelib.intake.idempotency_store import Claim
 from chalicelib.intake.models import PetitionIn
@@ -55,7 +55,7 @@ def body_hash(body: PetitionIn) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _check_directory(body: PetitionIn, identity: Identity, directory: Directory) -> None:
+def _check_directory(body: PetitionIn, channel: str, directory: Directory) -> None:
     if directory.district(body.district) is None:
         raise InvalidInput(f"unknown district {body.district!r}", field="district")
     if body.category is not None and directory.category(body.category) is None:
@@ -69,7 +69,7 @@ def _check_directory(body: PetitionIn, identity: Identity, directory: Directory)
             raise InvalidInput(
                 f"unknown grid {body.location.grid!r} in {body.district}", field="location.grid"
             )
-    if identity.name == "grid":
+    if channel == "grid":
         if not body.reported_by:
             raise InvalidInput("grid submissions name the grid worker (reported_by)", field="reported_by")
     if body.reported_by is not None:
@@ -102,23 +102,58 @@ class Intake:
     env: Callable[[], Env]
 
     def create(self, identity: Identity, body: PetitionIn, idempotency_key: str | None) -> tuple[int, dict]:
+        """A channel's submission; its first-inquiry unit is the channel's own (or the district's center)."""
         env = self.env()
-        _check_directory(body, identity, env.directory)
+        return self._create(identity, identity.name, identity.name, body, idempotency_key, env)
+
+    def register(self, desk: Identity, body: PetitionIn, idempotency_key: str | None) -> tuple[int, dict]:
+        """首接首办: a window clerk or a 12345 agent registers what a citizen brought; their unit
+        and they themselves are its first-inquiry party to the end."""
+        env = self.env()
+        unit = env.directory.department(desk.department or "")
+        if unit is None or not env.directory.covers(unit.district, body.district):
+            raise Forbidden(f"{desk.name} does not receive petitions for {body.district}", field="district")
+        channel = "hotline_12345" if (desk.department or "").endswith(".hotline") else "walkin"
+        first = {"unit": unit.code, "user": desk.name}
+        return self._create(desk, channel, desk.name, body, idempotency_key, env, first_inquiry=first)
+
+    def file_for(
+        self, channel: str, who: Identity, namespace: str, body: PetitionIn, idempotency_key: str | None
+    ) -> tuple[int, dict]:
+        """A submission on behalf of ``who`` through ``channel`` (the citizen's own page: wechat)."""
+        return self._create(who, channel, namespace, body, idempotency_key, self.env())
+
+    def _create(
+        self,
+        identity: Identity,
+        channel: str,
+        namespace: str,
+        body: PetitionIn,
+        idempotency_key: str | None,
+        env: Env,
+        *,
+        first_inquiry: dict | None = None,
+    ) -> tuple[int, dict]:
+        _check_directory(body, channel, env.directory)
+        if first_inquiry is None:
+            record = env.directory.channel(channel)
+            unit = (record.unit if record else None) or f"{body.district}.center"
+            first_inquiry = {"unit": unit, "user": f"channel:{channel}"}
         digest = body_hash(body)
         epoch = int(env.now.timestamp())
         # DynamoDB's TTL deletes expired items lazily (up to days later): the condition itself lets
         # an expired key be taken again, so a key means something for exactly its window.
         if idempotency_key:
-            key, ttl = f"{identity.name}#key#{idempotency_key}", KEYED_TTL
+            key, ttl = f"{namespace}#key#{idempotency_key}", KEYED_TTL
         else:
-            key, ttl = f"{identity.name}#auto#{digest}", DOUBLE_CLICK_WINDOW
+            key, ttl = f"{namespace}#auto#{digest}", DOUBLE_CLICK_WINDOW
         reusable_after = epoch
         location = body.location.model_dump(exclude_none=True) if body.location else None
         for _ in range(MAX_ID_DRAWS):
             petition_id = new_tracking_id(env.now)
             outcome = new_petition(
                 id=petition_id,
-                channel=identity.name,
+                channel=channel,
                 district=body.district,
                 content=body.content,
                 env=env,
@@ -131,6 +166,7 @@ class Intake:
                 location=location or None,
                 channel_ref=body.channel_ref,
                 reported_by=body.reported_by,
+                first_inquiry=first_inquiry,
             )
             claim = Claim(key=key, body_hash=digest, petition_id=petition_id, expires_epoch=epoch + ttl)
             try:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from chalicelib.clock import parse_instant
 from chalicelib.notify import templates
 from chalicelib.notify.templates import LEVEL_LABELS, STAGE_LABELS, format_due
+from chalicelib.petitions.machine import STATUS_LABELS
+from chalicelib.privacy import unseal
 
 
 def _due(value) -> str:
@@ -21,6 +23,8 @@ def text(body: dict, directory) -> str:
     v = dict(body.get("values") or {})
     if name == "closure":
         return templates.render_closure(v["id"], v.get("reply", ""))
+    if name == "otp":  # the code travels sealed in the outbox and is opened only here
+        return templates.render("otp", code=unseal(v["code_sealed"]))
     dep = directory.department(v.get("department") or "")
     v["department"] = dep.name if dep else (v.get("department") or "分拨中心")
     origin = directory.department(v.get("from_department") or "")
@@ -30,6 +34,7 @@ def text(body: dict, directory) -> str:
     v["level"] = LEVEL_LABELS.get(v.get("level", ""), v.get("level", ""))
     v.setdefault("reason", "超期未办结")
     v.setdefault("into", "")
+    v["status"] = STATUS_LABELS.get(v.get("status", ""), v.get("status", ""))
     if name in ("returned", "escalation"):
         return templates.render_fitting(name, "reason", **v)
     return templates.render(name, **v)

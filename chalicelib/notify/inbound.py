@@ -16,7 +16,8 @@ from typing import Any, Protocol
 
 from chalicelib.auth.identity import CHANNEL, Identity
 from chalicelib.errors import FztError
-from chalicelib.petitions.domain import Env, Outcome, Petition, apply
+from chalicelib.petitions.domain import Env, Outcome, Petition, rate
+from chalicelib.petitions.service import main_of
 from chalicelib.privacy import phone_hash
 from chalicelib.validation import parse_mobile
 
@@ -60,11 +61,18 @@ class Inbound:
         env = self.env()
         for pid in self.petitions.by_phone(phone_hash(e164), LOOK_BACK):
             p = self.petitions.get(pid)
-            if p is None or p.status != "closed" or not p.awaiting_feedback:
+            if p is None:
+                continue
+            main = None
+            if p.status == "merged" and p.rating is None:  # 并单: rates the main petition's outcome
+                main = main_of(self.petitions.get, p)
+                if main is None or main.status != "closed":
+                    continue
+            elif p.status != "closed" or not p.awaiting_feedback:
                 continue
             citizen = Identity(kind=CHANNEL, name=p.channel, role="channel")
             try:
-                outcome = apply(p, "feedback", citizen, {"rating": rating, "comment": "短信回复"}, env)
+                outcome = rate(p, main, citizen, {"rating": rating, "comment": "短信回复"}, env)
                 self.uow.commit(outcome, env)
             except FztError as err:
                 return ignored(f"could not record: {err.code}")

@@ -77,10 +77,20 @@ class Publisher:
     writer: Writer
     port: SmsPort
     counts: Callable[[str, int], None] = field(default=lambda name, n: None)
+    # Writes a record's new state alone: for messages of no petition (a citizen's sign-in code)
+    mark_alone: Callable[[OutboxRecord], None] | None = None
 
     def _record(self, item: OutboxRecord, status: str, now: datetime, env: Env, **extra: Any) -> None:
         """The record's new state and its timeline event, in one transaction (retried on a lost race)."""
         pending = status in ("failed", "sending")
+        if not item.petition_id:  # no timeline to write to: the record's state is all there is
+            item.status = status
+            item.problem = (extra.get("reason") or extra.get("error")) if status == "dead" else None
+            if not pending:
+                item.next_attempt_at = None
+            if self.mark_alone is not None:
+                self.mark_alone(item)
+            return
         for _ in range(RECORD_TRIES):
             petition = self.petitions.get(item.petition_id)
             if petition is None:

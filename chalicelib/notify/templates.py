@@ -23,6 +23,8 @@ Placeholders by template:
 * ``returned``: ``id``, ``department`` (who returned it), ``reason``, ``due`` (re-dispatch due)
 * ``reminder`` / ``supervision_notice``: ``id``, ``department``, ``stage``, ``due``
 * ``escalation``: ``id``, ``department``, ``level``, ``reason``, ``due``
+* ``otp``: ``code`` (a citizen's sign-in code; sealed in the outbox, opened by compose)
+* ``first_inquiry``: ``id``, ``department`` (the first-inquiry unit), ``status`` (a label)
 
 ``department`` is the department's display name including its district
 (海州区住房和城乡建设局); ``due`` is a local time the caller formats (see

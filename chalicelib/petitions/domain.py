@@ -104,6 +104,9 @@ class Petition:
     department: str | None = None
     co_departments: tuple[str, ...] = ()
     first_owner: str | None = None
+    # 首问负责: the unit and person that received it answer for it to the end, through every
+    # transfer and return: {"unit": department code, "user": operator or channel}.
+    first_inquiry: dict | None = None
     anonymous: bool = False
     contact: dict = field(
         default_factory=dict
@@ -121,6 +124,7 @@ class Petition:
     awaiting_feedback: bool = False
     rating: str | None = None
     reply: str | None = None
+    answered_by: str | None = None  # the desk that answered on the spot (即办)
     last_hash: str = ""
     last_seq: int = 0
     timer_key: str = ""  # the timer last written with this petition (repository bookkeeping)
@@ -160,7 +164,13 @@ def can_see(identity, p: Petition, directory) -> bool:
         return identity.department is not None and (
             p.department == identity.department or identity.department in p.co_departments
         )
+    if identity.role == "desk":  # 我首问的诉求: what its unit received
+        return identity.department is not None and first_unit(p) == identity.department
     return directory.covers(identity.district, p.district)
+
+
+def first_unit(p: Petition) -> str | None:
+    return (p.first_inquiry or {}).get("unit")
 
 
 def _may_act(identity, rule, p: Petition, directory) -> None:
@@ -173,6 +183,10 @@ def _may_act(identity, rule, p: Petition, directory) -> None:
     if identity.role == "handler":
         if p.department != identity.department:
             raise Forbidden(f"{p.id} is not an order of {identity.department}")
+        return
+    if identity.role == "desk":
+        if first_unit(p) != identity.department:
+            raise Forbidden(f"{p.id} was not received by {identity.department}")
         return
     if not directory.covers(identity.district, p.district):
         raise Forbidden(f"{p.id} is outside {identity.district}")
@@ -263,10 +277,29 @@ def apply(p: Petition, action: str, identity, payload: dict, env: Env) -> Outcom
         updated_at=iso(env.now),
         **changes,
     )
-    return Outcome(nxt, events, effect.notifications, violations=effect.violations)
+    notes = effect.notifications + _first_inquiry_notice(p, nxt, env)
+    return Outcome(nxt, events, notes, violations=effect.violations)
 
 
-STAGE_COMPLETING = ("dispatch", "accept", "resolve")
+def _first_inquiry_notice(before: Petition, after: Petition, env: Env) -> list[Notice]:
+    """The first-inquiry unit hears of each status change of what it received (首问负责到底)."""
+    unit = first_unit(after)
+    if not unit or before.status == after.status:
+        return []
+    dep = env.directory.department(unit)
+    return [
+        {
+            "kind": "first_inquiry",
+            "channel": "topic",
+            "topic": "orders",
+            "attributes": {"kind": "first_inquiry", "district": after.district, "department": unit},
+            "template": "first_inquiry",
+            "values": {"id": after.id, "department": dep.name if dep else unit, "status": after.status},
+        }
+    ]
+
+
+STAGE_COMPLETING = ("dispatch", "accept", "resolve", "answer")
 
 
 def _completion(stage: StageClock, env: Env) -> dict:
@@ -452,9 +485,23 @@ def _resolve(p: Petition, payload: dict, identity: Identity, env: Env) -> tuple[
     )
 
 
+def _answer(p: Petition, payload: dict, identity: Identity, env: Env) -> tuple[str, Effect]:
+    """即办: answered on the spot by the desk that received it; the dispatch stage ends in time."""
+    return "ok", Effect(
+        changes={"reply": payload["reply"], "answered_by": identity.actor},
+        event={
+            "reply": payload["reply"],
+            "evidence": payload.get("evidence") or None,
+            "unit": identity.department,
+        },
+    )
+
+
 def _review(p: Petition, payload: dict, identity: Identity, env: Env) -> tuple[str, Effect]:
     approve = bool(payload["approve"])
     if not approve:
+        if p.department is None:  # an on-the-spot answer sent back: dispatched like any other now
+            return "reject_answer", Effect(changes={"answered_by": None}, event={"note": payload.get("note")})
         return "reject", Effect(event={"note": payload.get("note")})
     notes = _citizen_sms("closure", p, reply=p.reply or "")
     # 并单: the main petition's outcome reaches every merged citizen.
@@ -491,11 +538,24 @@ def _feedback(p: Petition, payload: dict, identity: Identity, env: Env) -> tuple
     reopened = _event("reopened", env, identity, department=p.department, reopens=p.reopens + 1)
     violation: Violation = {
         "kind": "reopened",
-        "unit": p.department,
+        "unit": p.department or first_unit(p),  # an on-the-spot answer: the desk's unit answers
         "district": p.district,
         "stage": "reopen",
         "at": iso(env.now),
     }
+    if p.department is None:  # answered at the desk: no department holds it, so it is dispatched anew
+        return "dissatisfied_answer", Effect(
+            violations=[violation],
+            changes={
+                "awaiting_feedback": False,
+                "rating": rating,
+                "reopens": p.reopens + 1,
+                "answered_by": None,
+            },
+            event=event,
+            more_events=[reopened],
+            notifications=_citizen_sms("reopen", p),
+        )
     return "dissatisfied", Effect(
         violations=[violation],
         changes={"awaiting_feedback": False, "rating": rating, "reopens": p.reopens + 1},
@@ -534,6 +594,7 @@ _HANDLERS = {
     "suspend": _suspend,
     "resume": _resume,
     "resolve": _resolve,
+    "answer": _answer,
     "review": _review,
     "feedback": _feedback,
     "escalate": _escalate,
@@ -569,6 +630,58 @@ def merge_into(child: Petition, main: Petition, identity, payload: dict, env: En
     return Outcome(child_next, child_events, notes, others=[(main_next, main_events)])
 
 
+def rate(p: Petition, main: Petition | None, identity: Identity, payload: dict, env: Env) -> Outcome:
+    """A citizen's rating (满意/基本满意/不满意): of their own closed petition, or — 并单 — of the
+    main petition's outcome when theirs was merged into it (``main``: the open or closed petition
+    their chain of merges ends in)."""
+    if p.status != "merged":
+        return apply(p, "feedback", identity, payload, env)
+    _may_act(identity, RULES["feedback"], p, env.directory)
+    if main is None or main.status != "closed":
+        raise Conflict("the petition it was merged into is not closed yet", code="invalid_state")
+    if p.rating is not None:
+        raise Conflict("this petition already has its rating", code="invalid_state")
+    rating = payload["rating"]
+    if rating not in RATINGS:
+        raise InvalidInput(f"rating must be one of {', '.join(RATINGS)}", field="rating")
+    child_next = replace(p, rating=rating, updated_at=iso(env.now))
+    feedback = _event(
+        "feedback",
+        env,
+        identity,
+        rating=rating,
+        rating_label=RATINGS[rating],
+        comment=payload.get("comment"),
+        of=main.id,
+    )
+    if rating != "dissatisfied":
+        return Outcome(child_next, [feedback], [])
+    # 重办 of the main petition, counted against its department, caused by a merged citizen.
+    reopens = main.reopens + 1
+    held = main.department is not None  # else answered at the desk: dispatched anew
+    main_next = replace(
+        main,
+        status="accepted" if held else "received",
+        stage=_start(env, main, "reopen" if held else "dispatch"),
+        reopens=reopens,
+        awaiting_feedback=False,
+        answered_by=main.answered_by if held else None,
+        updated_at=iso(env.now),
+    )
+    reopened = _event("reopened", env, identity, department=main.department, reopens=reopens, by_merged=p.id)
+    violation: Violation = {
+        "kind": "reopened",
+        "unit": main.department or first_unit(main),
+        "district": main.district,
+        "stage": "reopen",
+        "at": iso(env.now),
+    }
+    notes = [_order_notice("new_order", main, main.department, env, role="重办")] if held else []
+    notes += _citizen_sms("reopen", main)
+    notes += _first_inquiry_notice(main, main_next, env)
+    return Outcome(main_next, [reopened], notes, others=[(child_next, [feedback])], violations=[violation])
+
+
 def new_petition(
     *,
     id: str,
@@ -585,6 +698,7 @@ def new_petition(
     location: dict | None,
     channel_ref: str | None,
     reported_by: str | None,
+    first_inquiry: dict | None = None,
 ) -> Outcome:
     """A received petition with its dispatch stage running, its `created` event and the receipt SMS."""
     p = Petition(
@@ -604,6 +718,7 @@ def new_petition(
         location=location,
         channel_ref=channel_ref,
         reported_by=reported_by,
+        first_inquiry=first_inquiry,
     )
     p = replace(p, stage=_start(env, p, "dispatch"))
     suggestion = env.directory.route(category, district) if category else None
@@ -618,5 +733,6 @@ def new_petition(
         suggested_department=suggestion.department if suggestion else None,
         suggested_co_departments=list(suggestion.co_departments) if suggestion else [],
         reported_by=reported_by,
+        first_inquiry=first_inquiry,
     )
     return Outcome(p, [event], _citizen_sms("receipt", p))

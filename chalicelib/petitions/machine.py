@@ -62,19 +62,28 @@ RULES: dict[str, Rule] = {
         Rule("suspend", ("accepted",), _one("suspended", "suspended", "pause"), ("handler",)),
         Rule("resume", ("suspended",), _one("accepted", "resumed", "resume"), ("handler",)),
         Rule("resolve", ("accepted",), _one("resolved", "resolved", "pause"), ("handler",)),
+        # 首接首办: the desk that received it answers on the spot; review and rating as usual.
+        Rule("answer", ("received",), _one("resolved", "answered", "pause"), ("desk",)),
         Rule(
             "review",
             ("resolved",),
             {
                 "approve": ("closed", "review_approved", "stop"),
                 "reject": ("accepted", "review_rejected", "resume"),
+                # an on-the-spot answer sent back has no department yet: back to dispatch
+                "reject_answer": ("received", "review_rejected", "start:dispatch"),
             },
             ("reviewer",),
         ),
         Rule(
             "feedback",
             ("closed",),
-            {"satisfied": (None, "feedback", "none"), "dissatisfied": ("accepted", "feedback", "reopen")},
+            {
+                "satisfied": (None, "feedback", "none"),
+                "dissatisfied": ("accepted", "feedback", "reopen"),
+                # an on-the-spot answer rated dissatisfied: no department holds it, dispatch it
+                "dissatisfied_answer": ("received", "feedback", "start:dispatch"),
+            },
             ("channel",),
         ),
         Rule("escalate", OPEN, _one(None, "escalated", "none"), ("supervisor",)),

@@ -46,6 +46,15 @@ class _ByChannel(GlobalSecondaryIndex):
     created_key = UnicodeAttribute(range_key=True)
 
 
+class _ByFirstUnit(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_first_unit"
+        projection = AllProjection()
+
+    first_unit = UnicodeAttribute(hash_key=True)
+    created_key = UnicodeAttribute(range_key=True)
+
+
 class _ByPhone(GlobalSecondaryIndex):
     class Meta:
         index_name = "by_phone"
@@ -67,6 +76,7 @@ class PetitionItem(Model):
     department = UnicodeAttribute(null=True)
     channel = UnicodeAttribute()
     phone_hash = UnicodeAttribute(null=True)
+    first_unit = UnicodeAttribute(null=True)  # the first-inquiry unit (首问负责), for the desk's list
     created_key = UnicodeAttribute()  # created_at (UTC, sortable) + "#" + id
     due_at = UnicodeAttribute(null=True)  # current stage's due instant (UTC ISO), for ?overdue=true
     doc = JSONAttribute()
@@ -75,6 +85,7 @@ class PetitionItem(Model):
     by_department = _ByDepartment()
     by_channel = _ByChannel()
     by_phone = _ByPhone()
+    by_first_unit = _ByFirstUnit()
 
 
 @db.table("table_events")

@@ -37,6 +37,8 @@ def petition(p: Petition, identity, env: Env, events: list[dict] | None = None) 
         "department": p.department,
         "co_departments": list(p.co_departments),
         "first_owner": p.first_owner,
+        "first_inquiry": p.first_inquiry,
+        "answered_by": p.answered_by,
         "category": p.category,
         "priority": p.priority,
         "title": p.title,

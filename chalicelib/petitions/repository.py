@@ -56,6 +56,7 @@ def to_item(p: Petition) -> PetitionItem:
         department=p.department,
         channel=p.channel,
         phone_hash=p.contact.get("phone_hash"),
+        first_unit=(p.first_inquiry or {}).get("unit"),
         created_key=f"{utc_key(p.created_at)}#{p.id}",
         due_at=utc_key(due) if due else None,
         doc=doc,
@@ -115,6 +116,7 @@ class PetitionRepository:
         status: str | None = None,
         district: str | None = None,
         due_before: str | None = None,
+        department: str | None = None,
     ) -> tuple[list[Petition], dict | None]:
         """Newest first across several index partitions (a k-way merge), resumable by cursor.
 
@@ -129,6 +131,7 @@ class PetitionRepository:
             PetitionItem.status == status if status else None,
             PetitionItem.district == district if district else None,
             PetitionItem.due_at < due_before if due_before else None,
+            PetitionItem.department == department if department else None,
         ):
             if cond is not None:
                 filters = cond if filters is None else filters & cond
@@ -136,6 +139,7 @@ class PetitionRepository:
             "district": PetitionItem.by_district,
             "department": PetitionItem.by_department,
             "channel": PetitionItem.by_channel,
+            "first_unit": PetitionItem.by_first_unit,
         }
         candidates: list[tuple[str, str, Petition]] = []
         done: dict[str, bool] = {}

@@ -95,6 +95,7 @@ ACTION_BODIES: dict[str, type[Strict]] = {
     "suspend": SuspendIn,
     "resume": ResumeIn,
     "resolve": ResolveIn,
+    "answer": ResolveIn,
     "review": ReviewIn,
     "feedback": FeedbackIn,
     "escalate": EscalateIn,
@@ -111,8 +112,9 @@ ACTION_SUMMARIES = {
     "suspend": "挂起 Suspend (clock paused; handler needs a supervisor's consent)",
     "resume": "Resume a suspended petition (the remaining budget returns)",
     "resolve": "办结 Resolve with a reply",
+    "answer": "当场答复 Answered on the spot by the desk that received it (首接首办, 即办)",
     "review": "审核结案 Approve (close) or send back",
-    "feedback": "回访评价 The citizen's rating; dissatisfied reopens (重办)",
+    "feedback": "回访评价 The citizen's rating; dissatisfied reopens (重办); a merged one rates its main",
     "escalate": "Escalate to the chief handler (首席办事员)",
     "merge": "并单 Merge a duplicate into a main petition",
     "instruction": "批示 A chief handler's instruction on the timeline",
@@ -155,6 +157,10 @@ class PetitionOut(Model):
     department: str | None
     co_departments: list[str]
     first_owner: str | None
+    first_inquiry: dict[str, str | None] | None = Field(
+        default=None, description="首问负责: the unit and person that received it, kept to the end"
+    )
+    answered_by: str | None = Field(default=None, description="the desk that answered it on the spot (即办)")
     category: str | None
     priority: Literal["normal", "urgent"]
     title: str | None
@@ -252,6 +258,8 @@ class Figures(Model):
     satisfaction_rate: Rate
     return_rate: Rate
     reopen_rate: Rate
+    completion_rate: Rate = Field(description="办结率: closed ÷ received")
+    on_spot_rate: Rate = Field(description="即办率: answered on the spot at the desk ÷ received")
     mean_working_days_to_close: float | None
 
 
@@ -261,3 +269,7 @@ class StatsOut(Model):
     total: Figures
     by_district: dict[str, Figures]
     by_department: dict[str, Figures]
+    by_channel: dict[str, Figures] = Field(
+        description="per channel: wechat, hotline_12345, phone, grid, walkin"
+    )
+    by_category: dict[str, Figures] = Field(description="per category code (uncategorised when none)")

@@ -19,7 +19,7 @@ from chalicelib.auth.identity import Identity
 from chalicelib.clock import iso, utc_key
 from chalicelib.errors import Conflict, NotFound, RateLimited
 from chalicelib.petitions import paging, present
-from chalicelib.petitions.domain import Env, Outcome, Petition, apply, can_see, merge_into
+from chalicelib.petitions.domain import Env, Outcome, Petition, apply, can_see, merge_into, rate
 from chalicelib.petitions.ids import normalise
 
 
@@ -37,6 +37,7 @@ class PetitionStore(Protocol):
         status: str | None = None,
         district: str | None = None,
         due_before: str | None = None,
+        department: str | None = None,
     ) -> tuple[list[Petition], dict | None]: ...
 
 
@@ -44,6 +45,19 @@ class Committer(Protocol):
     def commit(
         self, outcome: Outcome, env: Env, *, new: bool = False, extra: Iterable[Any] = ()
     ) -> Petition: ...
+
+
+def main_of(get: Callable[[str], Petition | None], p: Petition) -> Petition | None:
+    """The petition a merged one's chain of merges ends in (A into B, B into C: C), or None."""
+    seen = {p.id}
+    current = p
+    while current.status == "merged" and current.merged_into and len(seen) < 32:
+        nxt = get(current.merged_into)
+        if nxt is None or nxt.id in seen:
+            return None
+        seen.add(nxt.id)
+        current = nxt
+    return current if current.id != p.id else None
 
 
 class _Limiter:
@@ -111,10 +125,15 @@ class PetitionService:
             if main is None:
                 raise NotFound(f"no petition {payload['into']}", field="into")
             outcome = merge_into(p, main, identity, payload, env)
+        elif action == "feedback":
+            outcome = rate(p, self.main_of(p), identity, payload, env)
         else:
             outcome = apply(p, action, identity, payload, env)
         stored = self.uow.commit(outcome, env)
         return present.petition(stored, identity, env, self.store.timeline(stored.id, stored.last_seq))
+
+    def main_of(self, p: Petition) -> Petition | None:
+        return main_of(self.store.get, p)
 
     def list_petitions(self, identity: Identity, query: Any) -> dict:
         env = self.env()
@@ -127,6 +146,7 @@ class PetitionService:
             paging.decode_cursor(query.cursor),
             status=query.status,
             district=query.district if partitions[0][0] != "district" else None,
+            department=query.department if partitions[0][0] == "first_unit" else None,
             due_before=utc_key(iso(env.now)) if query.overdue else None,
         )
         return {

@@ -22,7 +22,8 @@ from datetime import datetime
 from chalicelib.clock import parse_instant
 from chalicelib.petitions.machine import OPEN
 
-STAGE_OF = {"dispatched": "dispatch", "accepted": "accept", "resolved": "resolve"}
+# An on-the-spot answer (即办) completes the dispatch stage, as a dispatch does.
+STAGE_OF = {"dispatched": "dispatch", "answered": "dispatch", "accepted": "accept", "resolved": "resolve"}
 
 
 def rate(numerator: int, denominator: int) -> dict:
@@ -47,11 +48,13 @@ class Tally:
         self.returned = 0
         self.ever_closed = 0
         self.reopened = 0
+        self.answered = 0
         self.close_days: list[float] = []
 
     def add(self, p: dict, events: list[dict], calendar, now: datetime) -> None:
         self.received += 1
         types = [e["type"] for e in events]
+        self.answered += 1 if "answered" in types else 0
         for e in events:
             completed = STAGE_OF.get(e["type"])
             if completed and "on_time" in e:
@@ -101,6 +104,8 @@ class Tally:
             "satisfaction_rate": rate(self.satisfied, self.rated),
             "return_rate": rate(self.returned, self.dispatched),
             "reopen_rate": rate(self.reopened, self.ever_closed),
+            "completion_rate": rate(self.closed, self.received),  # 办结率
+            "on_spot_rate": rate(self.answered, self.received),  # 即办率: answered at the desk
             "mean_working_days_to_close": (
                 round(sum(self.close_days) / len(self.close_days), 2) if self.close_days else None
             ),
@@ -112,13 +117,19 @@ def figures(rows: list[tuple[dict, list[dict]]], calendar, now: datetime) -> dic
     total = Tally()
     by_district: defaultdict[str, Tally] = defaultdict(Tally)
     by_department: defaultdict[str, Tally] = defaultdict(Tally)
+    by_channel: defaultdict[str, Tally] = defaultdict(Tally)
+    by_category: defaultdict[str, Tally] = defaultdict(Tally)
     for p, events in rows:
         total.add(p, events, calendar, now)
         by_district[p["district"]].add(p, events, calendar, now)
+        by_channel[p["channel"]].add(p, events, calendar, now)
+        by_category[p.get("category") or "uncategorised"].add(p, events, calendar, now)
         if p.get("department"):
             by_department[p["department"]].add(p, events, calendar, now)
     return {
         "total": total.result(),
         "by_district": {k: v.result() for k, v in sorted(by_district.items())},
         "by_department": {k: v.result() for k, v in sorted(by_department.items())},
+        "by_channel": {k: v.result() for k, v in sorted(by_channel.items())},
+        "by_category": {k: v.result() for k, v in sorted(by_category.items())},
     }

@@ -5,6 +5,7 @@
 import { describe, post, type Session } from "./api";
 import { field, h, option, replace, type Child } from "./dom";
 import { CITY, covers, departmentName, departmentsFor } from "./directory";
+import { visibleLength } from "./format";
 import { RETURN_REASON } from "./labels";
 import RULES from "./rules.json";
 import type { Petition } from "./petition";
@@ -233,6 +234,27 @@ function resolveForm(p: Petition, ctx: ActionCtx): HTMLFormElement {
   );
 }
 
+// --- front desk (首接首办) ------------------------------------------------------------------------------
+
+/** The reply a desk gives on the spot (即办): 2–2000 characters, as the API counts them. */
+export function answerReply(reply: string): string | null {
+  const n = visibleLength(reply);
+  if (n < 2) return "请填写当场答复内容（至少2个字）";
+  if (n > 2000) return "当场答复内容不能超过2000字";
+  return null;
+}
+
+function answerForm(p: Petition, ctx: ActionCtx): HTMLFormElement {
+  return actionForm(
+    p,
+    "answer",
+    "当场答复",
+    [field("当场答复（即办，将短信告知群众；经审核后结案）", textarea("reply", "请填写当场答复群众的内容和依据", true))],
+    (d) => answerReply(text(d, "reply")) ?? { reply: text(d, "reply") },
+    ctx,
+  );
+}
+
 function extensionForm(p: Petition, ctx: ActionCtx): HTMLElement {
   return more(
     "申请延期",
@@ -368,6 +390,7 @@ const FORMS: [action: string, form: Form, when?: (p: Petition) => boolean][] = [
   ["accept", acceptForm],
   ["return", returnForm],
   ["resolve", resolveForm],
+  ["answer", answerForm],
   ["extension", extensionForm, (p) => !p.extension_pending],
   ["extension/decision", decisionForms, (p) => Boolean(p.extension_pending)],
   ["suspend", (p, ctx, s) => suspendForm(p, ctx, s.role === "handler")],
@@ -381,8 +404,11 @@ const FORMS: [action: string, form: Form, when?: (p: Petition) => boolean][] = [
 export function may(action: string, p: Petition, s: Session): boolean {
   const rule = (RULES as Record<string, { from: string[]; roles: string[] }>)[action];
   if (!rule || !rule.roles.includes(s.role) || !rule.from.includes(p.status)) return false;
-  // A handler acts on their own department's orders only (co-departments assist); others within their district.
-  return s.role === "handler" ? p.department === s.department : covers(s.district, p.district);
+  // A handler acts on their own department's orders only (co-departments assist), a desk on what its
+  // unit received (首问); others within their district.
+  if (s.role === "handler") return p.department === s.department;
+  if (s.role === "desk") return Boolean(s.department) && p.first_inquiry?.unit === s.department;
+  return covers(s.district, p.district);
 }
 
 /** The panel of actions for this user on this petition, or null when there are none. */

@@ -89,8 +89,15 @@ export function qs(query: Query): string {
   return parts.length ? `?${parts.join("&")}` : "";
 }
 
-export async function call<T>(method: "GET" | "POST", path: string, body?: unknown, auth = true, token?: string): Promise<T> {
-  const headers: Record<string, string> = { Accept: "application/json" };
+export async function call<T>(
+  method: "GET" | "POST",
+  path: string,
+  body?: unknown,
+  auth = true,
+  token?: string,
+  extra: Record<string, string> = {},
+): Promise<T> {
+  const headers: Record<string, string> = { Accept: "application/json", ...extra };
   const bearer = token ?? session?.token;
   if (auth && bearer) headers.Authorization = `Bearer ${bearer}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";

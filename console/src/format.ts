@@ -49,3 +49,14 @@ export function ymd(t: number): string {
   }).format(t);
   return parts; // en-CA formats as YYYY-MM-DD
 }
+
+/** Characters as the API counts them: NFC, invisible format characters dropped, trimmed; by code point. */
+export function visibleLength(text: string): number {
+  let s = text;
+  try {
+    s = s.normalize("NFC");
+  } catch {
+    // very old engines: count as typed
+  }
+  return Array.from(s.replace(/\p{Cf}/gu, "").trim()).length;
+}

@@ -22,6 +22,7 @@ export const EVENT: Record<string, string> = {
   suspended: "挂起",
   resumed: "恢复办理",
   resolved: "办结",
+  answered: "当场答复",
   review_approved: "审核通过，结案",
   review_rejected: "审核退回",
   feedback: "回访评价",
@@ -58,11 +59,13 @@ export const ROLE: Record<string, string> = {
   chief: "首席办事员",
   auditor: "审计员",
   admin: "管理员",
+  desk: "受理员",
 };
 
 export const CHANNEL: Record<string, string> = {
   wechat: "微信小程序",
   hotline_12345: "12345热线",
+  phone: "区县诉求专线",
   grid: "网格员代办",
   walkin: "服务中心窗口",
 };
@@ -94,6 +97,7 @@ export const NOTIFY_KIND: Record<string, string> = {
   reminder: "催办通知",
   supervision_notice: "督办通知",
   escalation: "升级通知",
+  first_inquiry: "首问单位告知",
 };
 
 export const NOTIFY_CHANNEL: Record<string, string> = {

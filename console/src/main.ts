@@ -15,7 +15,9 @@ import { gridsView } from "./views/grids";
 import { inboxView } from "./views/inbox";
 import { listView } from "./views/list";
 import { loginView } from "./views/login";
+import { mineView } from "./views/mine";
 import { queueView } from "./views/queue";
+import { registerView } from "./views/register";
 import { reviewView } from "./views/review";
 import { statsView } from "./views/stats";
 
@@ -23,7 +25,8 @@ export type View = (el: HTMLElement, s: Session, arg?: string) => Promise<void>;
 
 interface Route {
   title: (s: Session) => string;
-  roles: string[] | null; // null: every role
+  roles: string[] | null; // null: every role…
+  except?: string[]; // …but these
   view: View;
 }
 
@@ -32,14 +35,17 @@ const ROUTES: Record<string, Route> = {
   inbox: { title: () => "本部门工单", roles: ["handler"], view: inboxView },
   review: { title: () => "审核结案", roles: ["reviewer"], view: reviewView },
   board: { title: (s) => (s.role === "chief" ? "督办·批示" : "督办"), roles: ["supervisor", "chief"], view: boardView },
-  list: { title: () => "诉求查询", roles: null, view: listView },
+  register: { title: () => "登记诉求", roles: ["desk"], view: registerView },
+  mine: { title: () => "我首问的诉求", roles: ["desk"], view: mineView },
+  // A desk reads only what its unit received: that is 我首问的诉求, not a search of the district.
+  list: { title: () => "诉求查询", roles: null, except: ["desk"], view: listView },
   stats: { title: () => "数据看板", roles: null, view: statsView },
   grids: { title: () => "网格", roles: null, view: gridsView },
 };
 
 const allowed = (name: string, s: Session) => {
   const r = ROUTES[name];
-  return r && (r.roles === null || r.roles.includes(s.role));
+  return Boolean(r) && (r.roles === null || r.roles.includes(s.role)) && !r.except?.includes(s.role);
 };
 
 function navFor(s: Session): string[] {
@@ -47,6 +53,7 @@ function navFor(s: Session): string[] {
 }
 
 function scopeText(s: Session): string {
+  if (s.role === "desk" && s.department) return `单位：${departmentName(s.department)}`;
   if (s.department) return `部门：${departmentName(s.department)}`;
   return `辖区：${districtName(s.district)}`;
 }

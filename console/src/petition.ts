@@ -44,6 +44,10 @@ export interface Petition {
   department: string | null;
   co_departments: string[];
   first_owner: string | null;
+  /** 首问负责: the unit and person that received it, kept to the end. */
+  first_inquiry?: { unit?: string | null; user?: string | null } | null;
+  /** The desk that answered it on the spot (即办), when it did. */
+  answered_by?: string | null;
   category: string | null;
   priority: string;
   title: string | null;
@@ -135,7 +139,10 @@ export function petitionMeta(p: Petition, full = false): HTMLElement {
   if (p.department) rows.push(["承办部门", departmentName(p.department)]);
   if (p.co_departments.length) rows.push(["协办单位", p.co_departments.map(departmentName).join("、")]);
   if (full) {
-    if (p.first_owner) rows.push(["首问单位", departmentName(p.first_owner)]);
+    if (p.first_inquiry?.unit) rows.push(["首问单位", h("span", { "data-first-unit": p.first_inquiry.unit }, departmentName(p.first_inquiry.unit))]);
+    if (p.first_inquiry?.user) rows.push(["首问人", h("span", { "data-first-user": p.first_inquiry.user }, actorName(p.first_inquiry.user))]);
+    if (p.answered_by) rows.push(["当场答复", h("span", { "data-answered-by": p.answered_by }, actorName(p.answered_by))]);
+    if (p.first_owner) rows.push(["首办单位", departmentName(p.first_owner)]);
     rows.push(["优先级", label(PRIORITY, p.priority)]);
     rows.push(["升级", label(ESCALATION, p.escalation_level)]);
     rows.push(["退单次数", String(p.returns)]);
@@ -146,6 +153,11 @@ export function petitionMeta(p: Petition, full = false): HTMLElement {
     if (p.location?.grid) rows.push(["网格", p.location.grid]);
   }
   return meta(rows);
+}
+
+/** "当场答复" when the desk answered it on the spot (即办), else "办结答复". */
+export function replyTitle(p: Petition): string {
+  return p.answered_by ? "当场答复" : "办结答复";
 }
 
 export function petitionCard(p: Petition, actions?: Child): HTMLElement {
@@ -164,7 +176,7 @@ export function petitionCard(p: Petition, actions?: Child): HTMLElement {
     h("h3", { class: "title" }, p.title || categoryName(p.category)),
     h("p", { class: "content" }, p.content),
     petitionMeta(p),
-    p.reply ? h("p", { class: "reply" }, h("b", null, "办结答复："), p.reply) : null,
+    p.reply ? h("p", { class: "reply" }, h("b", null, replyTitle(p) + "："), p.reply) : null,
     p.extension_pending
       ? h("p", { class: "note warn" }, `延期申请待审批：${p.extension_pending.working_days}个工作日（${p.extension_pending.reason}）`)
       : null,
@@ -224,6 +236,10 @@ export function eventDetail(e: TimelineEvent): string {
       add(e.consented_by ? `同意人：${str(e.consented_by)}` : "");
       break;
     case "resolved":
+      add(`答复：${str(e.reply)}`);
+      break;
+    case "answered":
+      add(e.unit ? `首问单位：${departmentName(str(e.unit))}` : "");
       add(`答复：${str(e.reply)}`);
       break;
     case "feedback":

@@ -307,6 +307,16 @@ def test_dispatch_accept_resolve_review_then_the_board_after_a_week(console_stac
     page.locator(".stats[data-loaded]").wait_for()
     assert int(page.locator('[data-kpi="received"] b').inner_text()) >= 2
     assert page.locator('[data-rate="satisfaction_rate"]').count() == 1
+    # beside 办结率 and 即办率, and the channels side by side (区县诉求专线 apart from 12345热线)
+    assert page.locator('[data-rate="completion_rate"]').count() == 1
+    assert page.locator('[data-rate="on_spot_rate"]').count() == 1
+    wechat = page.locator('table[data-ranking="channel"] tr[data-channel="wechat"]')
+    assert int(wechat.locator('[data-col="received"]').inner_text()) >= 2
+    assert (
+        page.locator('table[data-ranking="channel"] tr[data-channel="phone"]')
+        .inner_text()
+        .startswith("区县诉求专线")
+    )
     page.locator('[data-chart="各阶段按时率"] canvas').wait_for()
     page.locator('[data-chart="每日受理量"] canvas').wait_for()
     screenshot(page, "06-figures-1366x768")
@@ -453,6 +463,17 @@ def test_actions_follow_role_and_scope_and_the_api_refuses_the_rest(console_stac
     assert page.locator("form[data-action]").count() == 0
     navs = page.locator(".nav a").evaluate_all("as => as.map(a => a.dataset.nav)")
     assert navs == ["list", "stats", "grids"]
+
+
+def test_the_login_lists_the_front_desks(console_stack, open_page):
+    # The seeded desks (CONTRACT §9): each district's service-center window; the city's also the 12345 agents
+    page = open_page()
+    page.goto(f"{console_stack.url}/console/#/")
+    page.locator('#operators[data-district="210902"] button[data-user="desk@210902.center"]').wait_for()
+    page.select_option("#login-district", "210900")
+    city = page.locator('#operators[data-district="210900"]')
+    city.locator('button[data-user="desk@210900.hotline"]').wait_for()
+    assert "受理员" in city.locator('button[data-user="desk@210900.center"]').inner_text()
 
 
 def test_a_refused_action_shows_the_api_message_in_chinese(console_stack, open_page):

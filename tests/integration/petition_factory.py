@@ -106,6 +106,7 @@ def action_body(action: str, *, into: str | None = None) -> dict:
         "suspend": {"reason": "等待上级批复", "consented_by": SUPERVISOR},
         "resume": {"note": "批复已到"},
         "resolve": {"reply": "已更换灯泡，路灯恢复正常"},
+        "answer": {"reply": "已当场答复：供电所今晚抢修该路灯"},
         "review": {"approve": True, "note": "办理属实"},
         "feedback": {"rating": "satisfied", "comment": "很满意"},
         "escalate": {"note": "群众反映强烈"},

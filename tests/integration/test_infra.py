@@ -63,7 +63,7 @@ def test_every_function_is_wired_to_the_stack_resources(packaged):
 def test_tables_have_recovery_and_encryption(packaged):
     template = json.loads((packaged / "sam.json").read_text())
     tables = [r for r in template["Resources"].values() if r["Type"] == "AWS::DynamoDB::Table"]
-    assert len(tables) == 7
+    assert len(tables) == 8
     for t in tables:
         assert t["Properties"]["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
         assert t["Properties"]["SSESpecification"]["SSEEnabled"] is True
@@ -146,7 +146,8 @@ TABLE_WRITES = {  # every DynamoDB action that changes a table
     "dynamodb:PartiQLUpdate",
     "dynamodb:PartiQLDelete",
 }
-EVERY_TABLE = ("Petitions", "Events", "Timers", "Outbox", "Directory", "Idempotency", "Violations")
+# Citizen: the sign-in codes of the citizen entrance (only the API signs citizens in)
+EVERY_TABLE = ("Petitions", "Events", "Timers", "Outbox", "Directory", "Idempotency", "Violations", "Citizen")
 WITH_INDEXES = ("Petitions", "Timers", "Outbox", "Violations")  # infra/template.yaml's GSIs
 EXPORTED = ("Petitions", "Events", "Outbox", "Violations")  # chalicelib/audit/export.py SOURCES
 PETITION_WRITES = ("Petitions", "Events", "Timers", "Outbox", "Violations")

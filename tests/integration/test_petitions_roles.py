@@ -45,34 +45,37 @@ CALLERS = [
     "admin@210900",
     "dispatcher@210903",  # another district
     "chief@210900",  # the city's chief handler
+    "desk@210900.center",  # the first-inquiry unit of the mini program's petitions (首问)
+    "desk@210902.center",  # another desk: not its first inquiry
 ]
 
 # --- the expectations ------------------------------------------
 # One column per caller, in the order of CALLERS:
-#  anon  key  tok  wech hotl grid walk disp h.urb h.hou rev  sup  chf  aud  adm  d903 c900
+#  anon  key  tok  wech hotl grid walk disp h.urb h.hou rev  sup  chf  aud  adm  d903 c900 k900 k902
 MATRIX = """
-dispatch            401 401 401 403 403 403 403 200 403 403 403 403 403 403 403 404 403
-accept              401 401 401 403 403 403 403 403 200 404 403 403 403 403 403 403 403
-return              401 401 401 403 403 403 403 403 200 404 403 403 403 403 403 403 403
-transfer            401 401 401 403 403 403 403 200 403 403 403 403 403 403 403 404 403
-extension           401 401 401 403 403 403 403 403 200 404 403 403 403 403 403 403 403
-extension/decision  401 401 401 403 403 403 403 403 403 403 403 200 403 403 403 403 403
-suspend             401 401 401 403 403 403 403 403 200 404 403 403 403 403 403 403 403
-resume              401 401 401 403 403 403 403 403 200 404 403 403 403 403 403 403 403
-resolve             401 401 401 403 403 403 403 403 200 404 403 403 403 403 403 403 403
-review              401 401 401 403 403 403 403 403 403 403 200 403 403 403 403 403 403
-feedback            401 401 401 200 404 404 404 403 403 403 403 403 403 403 403 403 403
-escalate            401 401 401 403 403 403 403 403 403 403 403 200 403 403 403 403 403
-merge               401 401 401 403 403 403 403 200 403 403 403 403 403 403 403 404 403
-instruction         401 401 401 403 403 403 403 403 403 403 403 403 200 403 403 403 200
+dispatch            401 401 401 403 403 403 403 200 403 403 403 403 403 403 403 404 403 403 403
+accept              401 401 401 403 403 403 403 403 200 404 403 403 403 403 403 403 403 403 403
+return              401 401 401 403 403 403 403 403 200 404 403 403 403 403 403 403 403 403 403
+transfer            401 401 401 403 403 403 403 200 403 403 403 403 403 403 403 404 403 403 403
+extension           401 401 401 403 403 403 403 403 200 404 403 403 403 403 403 403 403 403 403
+extension/decision  401 401 401 403 403 403 403 403 403 403 403 200 403 403 403 403 403 403 403
+suspend             401 401 401 403 403 403 403 403 200 404 403 403 403 403 403 403 403 403 403
+resume              401 401 401 403 403 403 403 403 200 404 403 403 403 403 403 403 403 403 403
+resolve             401 401 401 403 403 403 403 403 200 404 403 403 403 403 403 403 403 403 403
+answer              401 401 401 403 403 403 403 403 403 403 403 403 403 403 403 403 403 200 404
+review              401 401 401 403 403 403 403 403 403 403 200 403 403 403 403 403 403 403 403
+feedback            401 401 401 200 404 404 404 403 403 403 403 403 403 403 403 403 403 403 403
+escalate            401 401 401 403 403 403 403 403 403 403 403 200 403 403 403 403 403 403 403
+merge               401 401 401 403 403 403 403 200 403 403 403 403 403 403 403 404 403 403 403
+instruction         401 401 401 403 403 403 403 403 403 403 403 403 200 403 403 403 200 403 403
 """
 
 # The reads of that petition, and the submission route.
 READ_MATRIX = """
-get_one             401 401 401 200 404 404 404 200 200 404 200 200 200 200 200 404 200
-list                401 401 401 200 200 200 200 200 200 200 200 200 200 200 200 200 200
-listed              -   -   -   yes no  no  no  yes yes no  yes yes yes yes yes no  yes
-submit              401 401 401 201 201 201 201 403 403 403 403 403 403 403 403 403 403
+get_one             401 401 401 200 404 404 404 200 200 404 200 200 200 200 200 404 200 200 404
+list                401 401 401 200 200 200 200 200 200 200 200 200 200 200 200 200 200 200 200
+listed              -   -   -   yes no  no  no  yes yes no  yes yes yes yes yes no  yes yes no
+submit              401 401 401 201 201 201 201 403 403 403 403 403 403 403 403 403 403 403 403
 """
 
 
@@ -99,6 +102,7 @@ START_STATE = {
     "suspend": "accepted",
     "resume": "suspended",
     "resolve": "accepted",
+    "answer": "received",
     "review": "resolved",
     "feedback": "closed",
     "escalate": "received",
@@ -115,6 +119,7 @@ OUTCOME = {  # action -> (status after, timeline event)
     "suspend": ("suspended", "suspended"),
     "resume": ("accepted", "resumed"),
     "resolve": ("resolved", "resolved"),
+    "answer": ("resolved", "answered"),
     "review": ("closed", "review_approved"),
     "feedback": ("closed", "feedback"),
     "escalate": ("received", "escalated"),
@@ -132,6 +137,7 @@ WRONG_STATE = {
     "suspend": "dispatched",
     "resume": "accepted",
     "resolve": "dispatched",
+    "answer": "dispatched",
     "review": "accepted",
     "feedback": "received",
     "escalate": "closed",

@@ -66,6 +66,9 @@ def test_users_exist_for_every_role_and_scope_of_the_contract(demo: Directory) -
             expected[f"{role}@{district}"] = (role, district)
     for department in demo.departments:
         expected[f"handler@{department.code}"] = ("handler", department.code)
+    for district in DISTRICTS:  # §9: each center's window, and the city's 12345 agents
+        expected[f"desk@{district}.center"] = ("desk", f"{district}.center")
+    expected["desk@210900.hotline"] = ("desk", "210900.hotline")
 
     for username, (role, scope) in expected.items():
         user = demo.user(username)
@@ -357,7 +360,7 @@ def test_missing_column(tmp_path: Path) -> None:
 
 
 def test_extra_column(tmp_path: Path) -> None:
-    folder, _ = broken_copy(tmp_path, "channels.csv", "key_sha256,", "key_sha256,channel,name,api_key")
+    folder, _ = broken_copy(tmp_path, "channels.csv", "key_sha256,", "key_sha256,channel,name,unit,api_key")
     error = load_error(folder)
     assert (error.file, error.line, error.message) == (
         "channels.csv",
@@ -390,12 +393,12 @@ def test_category_parent_must_be_top_level(tmp_path: Path) -> None:
 
 
 def test_channel_must_be_known_and_stored_as_a_hash(tmp_path: Path) -> None:
-    folder, line = appended_copy(tmp_path, "channels.csv", f"{key_sha256('local-fax')},fax,传真")
+    folder, line = appended_copy(tmp_path, "channels.csv", f"{key_sha256('local-fax')},fax,传真,")
     error = load_error(folder)
     assert (error.file, error.line) == ("channels.csv", line) and "channel 'fax'" in error.message
 
     shutil.rmtree(folder)
-    folder, line = appended_copy(tmp_path, "channels.csv", "local-wechat2,wechat,明文密钥")
+    folder, line = appended_copy(tmp_path, "channels.csv", "local-wechat2,wechat,明文密钥,")
     error = load_error(folder)
     assert (error.file, error.line) == ("channels.csv", line) and "key_sha256" in error.message
 

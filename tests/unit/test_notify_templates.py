@@ -64,10 +64,20 @@ VALUES: dict[str, dict[str, str]] = {
         "reason": "办结时限超期3个工作日",
         "due": DUE,
     },
+    "otp": {"code": "482915"},
+    "first_inquiry": {"id": PID, "department": "阜新蒙古族自治县便民服务中心", "status": "已办结待审核"},
 }
 
-CITIZEN = ("receipt", "closure", "reopen", "merged")
-DEPARTMENT = ("new_order", "reminder", "supervision_notice", "escalation", "returned", "transferred")
+CITIZEN = ("receipt", "closure", "reopen", "merged", "otp")
+DEPARTMENT = (
+    "new_order",
+    "reminder",
+    "supervision_notice",
+    "escalation",
+    "returned",
+    "transferred",
+    "first_inquiry",
+)
 
 
 # ---------------------------------------------------------------- templates
@@ -121,6 +131,10 @@ def test_reopen_and_merged_name_what_happened_in_one_segment():
 def test_department_messages_name_id_department_and_due():
     assert render("new_order", **VALUES["new_order"]).count(PID) == 1
     for name in DEPARTMENT:
+        if name == "first_inquiry":  # a status change, no deadline: the unit and the new status
+            text = render(name, **VALUES[name])
+            assert PID in text and VALUES[name]["department"] in text and "已办结待审核" in text
+            continue
         text = render(name, **VALUES[name])
         assert PID in text and LONG_DEPARTMENT in text and DUE in text
     assert "新工单" in render("new_order", **VALUES["new_order"])

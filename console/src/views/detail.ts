@@ -6,9 +6,11 @@ import { get } from "../api";
 import { badge, h, replace, section } from "../dom";
 import { ESCALATION, label } from "../labels";
 import {
+  actorName,
   escalationBadge,
   notificationsTable,
   petitionMeta,
+  replyTitle,
   slaBadge,
   slaLine,
   stagesTable,
@@ -51,7 +53,13 @@ export const detailView: View = async (el, s, id = "") => {
         ? h("p", { class: "note warn" }, `延期申请待审批：${p.extension_pending.working_days}个工作日，理由：${p.extension_pending.reason}`)
         : null,
     ),
-    p.reply ? section("办结答复", h("p", { class: "reply" }, p.reply)) : null,
+    p.reply
+      ? section(
+          replyTitle(p),
+          h("p", { class: "reply", "data-reply": p.answered_by ? "answered" : "resolved" }, p.reply),
+          p.answered_by ? h("p", { class: "muted" }, `由 ${actorName(p.answered_by)} 当场答复（即办），经审核后结案。`) : null,
+        )
+      : null,
     actions ? section("办理", actions) : null,
     section("办理时间线", timelineList(events)),
     section("通知及发送状态", notificationsTable(events)),

@@ -24,6 +24,10 @@ function operatorsOf(district: string): Operator[] {
   for (const d of dir.departments.filter((x) => x.district === district)) {
     out.push({ user: `handler@${d.code}`, role: "handler", scope: d.name });
   }
+  // 首接首办: the windows of the service centers and the 12345 hotline register petitions.
+  for (const d of dir.departments.filter((x) => x.district === district && x.kind === "service_center")) {
+    out.push({ user: `desk@${d.code}`, role: "desk", scope: d.name });
+  }
   if (district === CITY) {
     out.push({ user: `auditor@${CITY}`, role: "auditor", scope: districtName(CITY) });
     out.push({ user: `admin@${CITY}`, role: "admin", scope: districtName(CITY) });
@@ -37,7 +41,7 @@ export async function loginView(el: HTMLElement, options: SignInOptions, message
     replace(status, describe(err));
     status.hidden = false;
   };
-  const head = h("div", { class: "login-head" }, h("h1", null, "阜政通"), h("p", null, "诉求办理工作台 · 分拨、承办、审核、督办"));
+  const head = h("div", { class: "login-head" }, h("h1", null, "阜政通"), h("p", null, "诉求办理工作台 · 受理、分拨、承办、审核、督办"));
 
   const panels: HTMLElement[] = [];
   if (options.oidc) {

@@ -1,11 +1,13 @@
 // 数据看板: GET /v1/stats (CONTRACT §6) — volume per day, on-time rates per stage, the three
-// rates (响应率, 解决率, 满意率) and the departments ranked. A 404 means no figures yet.
+// rates (响应率, 解决率, 满意率) beside 办结率 and 即办率, the channels side by side, and the
+// departments ranked. A 404 means no figures yet.
 
 import { ApiError, get, serverNow, type Query } from "../api";
 import { chart, COLORS } from "../charts";
 import { h, replace, section, type Child } from "../dom";
 import { departmentName, districtName } from "../directory";
 import { percent, ymd } from "../format";
+import { CHANNEL, label } from "../labels";
 import { leave } from "../refresh";
 import { empty, errorBox, limiter, loading } from "../ui";
 import type { View } from "../main";
@@ -27,6 +29,9 @@ interface Figures {
   satisfaction_rate: Rate;
   return_rate: Rate;
   reopen_rate: Rate;
+  /** 办结率 and 即办率 (CONTRACT §6, from §9): older stages may not send them. */
+  completion_rate?: Rate;
+  on_spot_rate?: Rate;
   mean_working_days_to_close: number | null;
 }
 interface Stats {
@@ -36,6 +41,8 @@ interface Stats {
   by_district?: Record<string, Figures>;
   by_department?: Record<string, Figures>;
   by_day?: Record<string, Figures>;
+  by_channel?: Record<string, Figures>;
+  by_category?: Record<string, Figures>;
 }
 
 const DAY = 86400000;
@@ -89,6 +96,50 @@ function rankTable(by: Record<string, Figures>, name: (code: string) => string, 
             [f.on_time_accept_rate, f.on_time_resolve_rate, f.resolution_rate, f.satisfaction_rate, f.return_rate].map((r) => h("td", null, percent(r.value))),
           ),
         ),
+      ),
+    ),
+  );
+}
+
+/** A rate in a table cell: the percentage and its fraction (即办率 1/1). */
+function rateCell(r: Rate | undefined, kind: string): HTMLElement {
+  return h(
+    "td",
+    { "data-col": kind },
+    percent(r?.value),
+    r ? h("small", { class: "muted frac" }, ` ${r.numerator}/${r.denominator}`) : null,
+  );
+}
+
+/** 各渠道: every channel of the contract in a fixed order (区县诉求专线 apart from 12345热线), then any other. */
+function channelTable(by: Record<string, Figures>): HTMLElement {
+  const codes = [...Object.keys(CHANNEL), ...Object.keys(by).filter((c) => !(c in CHANNEL))];
+  return h(
+    "div",
+    { class: "table-wrap" },
+    h(
+      "table",
+      { class: "ranking", "data-ranking": "channel" },
+      h("thead", null, h("tr", null, ["渠道", "受理", "结案", "办结率", "即办率", "按时办结率", "解决率", "满意率", "超期未办结"].map((t) => h("th", null, t)))),
+      h(
+        "tbody",
+        null,
+        codes.map((code) => {
+          const f = by[code];
+          return h(
+            "tr",
+            { "data-channel": code, class: f ? "" : "muted" },
+            h("td", null, label(CHANNEL, code)),
+            h("td", { "data-col": "received" }, String(f?.received ?? 0)),
+            h("td", { "data-col": "closed" }, String(f?.closed ?? 0)),
+            rateCell(f?.completion_rate, "completion_rate"),
+            rateCell(f?.on_spot_rate, "on_spot_rate"),
+            rateCell(f?.on_time_resolve_rate, "on_time_resolve_rate"),
+            rateCell(f?.resolution_rate, "resolution_rate"),
+            rateCell(f?.satisfaction_rate, "satisfaction_rate"),
+            h("td", { class: f?.overdue_open ? "hot" : "" }, String(f?.overdue_open ?? 0)),
+          );
+        }),
       ),
     ),
   );
@@ -153,7 +204,7 @@ export const statsView: View = async (el, s) => {
         count("平均办结用时", t.mean_working_days_to_close, "mean_days", "个工作日", 1),
       ),
       section(
-        "三率",
+        "三率及办结、即办",
         h(
           "div",
           { class: "kpis" },
@@ -164,6 +215,8 @@ export const statsView: View = async (el, s) => {
         h(
           "div",
           { class: "kpis small" },
+          rateCard("办结率", t.completion_rate, "completion_rate", "已结案 ÷ 受理"),
+          rateCard("即办率", t.on_spot_rate, "on_spot_rate", "窗口/热线当场答复 ÷ 受理"),
           rateCard("按时分拨率", t.on_time_dispatch_rate, "on_time_dispatch_rate", ""),
           rateCard("按时办结率", t.on_time_resolve_rate, "on_time_resolve_rate", ""),
           rateCard("退单率", t.return_rate, "return_rate", ""),
@@ -196,6 +249,7 @@ export const statsView: View = async (el, s) => {
     charts.appendChild(section(`每日受理量（近${Math.min(days, DAILY_DAYS)}天）`, dailyBox));
     const byDistrict = stats.by_district ?? {};
     const byDepartment = stats.by_department ?? {};
+    if (stats.by_channel) parts.push(section("各渠道受理与办理", channelTable(stats.by_channel)));
     if (Object.keys(byDistrict).length > 1) {
       parts.push(section("各区县三率", threeRatesChart("各区县三率", byDistrict, districtName)));
     }

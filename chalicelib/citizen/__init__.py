@@ -1,0 +1,1 @@
+"""The citizen's own entrance: sign-in by SMS code, their petitions, their ratings (CONTRACT §9)."""
