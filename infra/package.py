@@ -329,6 +329,47 @@ def wiring(chalice_template: dict, template: dict) -> dict:
     return out
 
 
+# What API Gateway answers by itself — a path no route has (it says "Missing Authentication
+# Token", 403), a method a route lacks, a throttled or oversized request — in the contract's
+# error shape like every answer of the app ({"error": {"code", "message"}}).
+_ERROR = '{"error": {"code": "%s", "message": "$context.error.messageString"}}'
+GATEWAY_RESPONSES = {
+    "MISSING_AUTHENTICATION_TOKEN": ("404", "not_found"),  # no such route or method
+    "THROTTLED": ("429", "rate_limited"),
+    "REQUEST_TOO_LARGE": ("413", "too_large"),
+    "DEFAULT_4XX": (None, "invalid_request"),
+    "DEFAULT_5XX": (None, "internal_error"),
+}
+
+
+def gateway_responses(chalice_template: dict) -> dict:
+    api = next(
+        (
+            logical
+            for logical, r in chalice_template["Resources"].items()
+            if r["Type"] == "AWS::Serverless::Api"
+        ),
+        None,
+    )
+    if api is None:
+        raise SystemExit("infra/package.py: chalice packaged no REST API")
+    out = {}
+    for kind, (status, code) in GATEWAY_RESPONSES.items():
+        props: dict = {
+            "RestApiId": {"Ref": api},
+            "ResponseType": kind,
+            "ResponseTemplates": {"application/json": _ERROR % code},
+            "ResponseParameters": {
+                "gatewayresponse.header.Content-Type": "'application/json; charset=utf-8'"
+            },
+        }
+        if status:
+            props["StatusCode"] = status
+        name = "".join(part.title() for part in kind.split("_"))
+        out[f"GatewayResponse{name}"] = {"Type": "AWS::ApiGateway::GatewayResponse", "Properties": props}
+    return out
+
+
 def build(stage: str, out: Path) -> Path:
     base = load_template()
     with tempfile.TemporaryDirectory() as tmp:
@@ -336,7 +377,7 @@ def build(stage: str, out: Path) -> Path:
     merge = {
         **base,
         "Parameters": {**base.get("Parameters", {}), **parameters()},
-        "Resources": {**base["Resources"], **wiring(first, base)},
+        "Resources": {**base["Resources"], **wiring(first, base), **gateway_responses(first)},
     }
     merge.pop("Transform", None)
     if out.exists():

@@ -70,20 +70,45 @@ def unit(identity: Identity, directory: Directory, code: str, field: str = "unit
     return department(identity, directory, code, field)
 
 
+def known(directory: Directory, *, district_code: str | None, department_code: str | None) -> None:
+    """Filters that name something (400 otherwise; asked first, since it reveals nothing)."""
+    if district_code is not None and directory.district(district_code) is None:
+        raise InvalidInput(f"unknown district {district_code!r}", field="district")
+    if department_code is not None and directory.department(department_code) is None:
+        raise InvalidInput(f"unknown department {department_code!r}", field="department")
+
+
+def agree(directory: Directory, *, district_code: str | None, department_code: str | None) -> None:
+    """Filters that agree: a department of that district (asked after the scope: 404 first)."""
+    dep = directory.department(department_code) if department_code else None
+    if dep is not None and district_code is not None and not directory.covers(district_code, dep.district):
+        raise InvalidInput(f"{department_code} is not a department of {district_code}", field="department")
+
+
 def petition_partitions(
     identity: Identity, directory: Directory, *, district_code: str | None, department_code: str | None
 ) -> list[tuple[str, str]]:
     """The index partitions a petition listing reads: the channel's own, the handler's
-    department, one department or district asked for, or every district in scope."""
+    department, one department or district asked for, or every district in scope. Every filter
+    given is checked: it names something, agrees with the others, and lies in the caller's scope;
+    the listing then applies whichever filters its partitions do not already mean."""
+    known(directory, district_code=district_code, department_code=department_code)
     if identity.is_channel:
+        agree(directory, district_code=district_code, department_code=department_code)
         return [("channel", identity.name)]
     if identity.role == "handler":
-        return [("department", department(identity, directory, department_code or identity.department or ""))]
+        own = department(identity, directory, department_code or identity.department or "")
+        if district_code is not None:
+            district(identity, directory, district_code)
+        agree(directory, district_code=district_code, department_code=own)
+        return [("department", own)]
     if identity.role == "desk":  # 我首问的诉求: what the desk's unit received
+        agree(directory, district_code=district_code, department_code=department_code)
         return [("first_unit", identity.department or "")]
     if department_code:
         dep = department(identity, directory, department_code)
         if district_code:
             district(identity, directory, district_code)
+        agree(directory, district_code=district_code, department_code=dep)
         return [("department", dep)]
     return [("district", d) for d in districts(identity, directory, district_code)]

@@ -146,7 +146,7 @@ class PetitionService:
             paging.decode_cursor(query.cursor),
             status=query.status,
             district=query.district if partitions[0][0] != "district" else None,
-            department=query.department if partitions[0][0] == "first_unit" else None,
+            department=query.department if partitions[0][0] != "department" else None,
             due_before=utc_key(iso(env.now)) if query.overdue else None,
         )
         return {

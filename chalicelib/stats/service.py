@@ -55,10 +55,12 @@ class Stats:
             raise InvalidInput("to is before from", field="to")
         if (end - start).days > MAX_WINDOW_DAYS:
             raise InvalidInput(f"at most {MAX_WINDOW_DAYS} days; longer windows: the exports", field="from")
+        scope.known(directory, district_code=query.district, department_code=query.department)
         if identity.role == "handler" or query.department:
             dep = scope.department(identity, directory, query.department or identity.department or "")
             if query.district:
                 scope.district(identity, directory, query.district)
+            scope.agree(directory, district_code=query.district, department_code=dep)
             partitions = [("department", dep)]
         else:
             partitions = [("district", d) for d in scope.districts(identity, directory, query.district)]

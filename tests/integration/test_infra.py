@@ -357,3 +357,20 @@ def test_wiring_gives_each_known_function_its_own_policy():
         (policy,) = out[f"{logical}Role"]["Properties"]["Policies"]
         assert policy["PolicyName"] == f"{logical}RolePolicy"
         assert "FZT_DATA_KEY" in out[logical]["Properties"]["Environment"]["Variables"]
+
+
+def test_api_gateways_own_answers_keep_the_error_shape(packaged):
+    """A path no route has answers 404 in the contract's shape, not API Gateway's 403 text."""
+    template = json.loads((packaged / "sam.json").read_text())
+    responses = {
+        r["Properties"]["ResponseType"]: r["Properties"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::ApiGateway::GatewayResponse"
+    }
+    assert set(responses) >= {"MISSING_AUTHENTICATION_TOKEN", "DEFAULT_4XX", "DEFAULT_5XX", "THROTTLED"}
+    missing = responses["MISSING_AUTHENTICATION_TOKEN"]
+    assert missing["StatusCode"] == "404"
+    body = json.loads(missing["ResponseTemplates"]["application/json"])
+    assert body["error"]["code"] == "not_found"
+    api = missing["RestApiId"]["Ref"]
+    assert template["Resources"][api]["Type"] == "AWS::Serverless::Api"
