@@ -18,6 +18,21 @@ def _due(value) -> str:
         return str(value)
 
 
+def unit_name(code: str | None, directory) -> str:
+    """A unit as people read it: a department's name, or a district's dispatch desk (分拨中心)
+    for ``<district>.dispatch`` — never a code."""
+    if not code:
+        return "分拨中心"
+    dep = directory.department(code)
+    if dep is not None:
+        return dep.name
+    district, _, rest = code.partition(".")
+    place = directory.district(district)
+    if rest == "dispatch" and place is not None:
+        return f"{place.name}分拨中心"
+    return code
+
+
 def text(body: dict, directory) -> str:
     name = body["template"]
     v = dict(body.get("values") or {})
@@ -25,8 +40,7 @@ def text(body: dict, directory) -> str:
         return templates.render_closure(v["id"], v.get("reply", ""))
     if name == "otp":  # the code travels sealed in the outbox and is opened only here
         return templates.render("otp", code=unseal(v["code_sealed"]))
-    dep = directory.department(v.get("department") or "")
-    v["department"] = dep.name if dep else (v.get("department") or "分拨中心")
+    v["department"] = unit_name(v.get("department"), directory)
     origin = directory.department(v.get("from_department") or "")
     v["from_department"] = origin.name if origin else (v.get("from_department") or "原承办单位")
     v["due"] = _due(v.get("due"))

@@ -298,3 +298,23 @@ def test_fits():
     assert fits("中" * 70, 1)
     assert not fits("中" * 71, 1)
     assert fits("中" * 71, 2)
+
+
+def test_messages_name_a_districts_dispatch_desk_in_chinese_never_by_code():
+    from chalicelib.directory import DEMO_DIRECTORY, load_directory
+    from chalicelib.notify.compose import text
+
+    directory = load_directory(DEMO_DIRECTORY)
+    body = {
+        "template": "supervision_notice",
+        "values": {
+            "id": PID,
+            "department": "210903.dispatch",
+            "stage": "dispatch",
+            "due": "2026-11-23T02:00:00Z",
+        },
+    }
+    message = text(body, directory)
+    assert "新邱区分拨中心" in message and "210903" not in message and "分拨" in message
+    body["values"]["department"] = "210903.urban"
+    assert "新邱区城市管理综合行政执法局" in text(body, directory)
