@@ -17,6 +17,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 run: $(VENV)/.installed ## start the whole system on 127.0.0.1:$(PORT)
 	$(PY) -m chalicelib.local.run --port $(PORT)
 
+.PHONY: reset
+reset: ## forget the local stack's data (var/state, var/exports): the next `make run` starts clean; refused while it runs
+	$(if $(wildcard $(PY)),$(PY),$(PYTHON)) -m chalicelib.local.state reset
+
 test: $(VENV)/.installed ## the whole suite: unit, integration, e2e (two workers; a stack per test module)
 	$(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile tests
 
@@ -34,6 +38,10 @@ bench: $(VENV)/.installed ## print the figures (ratios against baselines measure
 
 console: ## rebuild the operator console: console/ (TypeScript, Chart.js) → chalicelib/console/static/ (committed)
 	cd console && npm ci --no-audit --no-fund && npm run check && npm run build
+
+.PHONY: mobile
+mobile: ## rebuild the citizen entrance: mobile/ (TypeScript) → chalicelib/mobile/static/ (committed)
+	cd mobile && npm ci --no-audit --no-fund && npm run check && npm run build
 
 lint: $(VENV)/.installed ## ruff, and mypy over chalicelib/ (settings in pyproject.toml)
 	$(VENV)/bin/ruff check .

@@ -44,9 +44,20 @@ def entries(to: str | None = None) -> list[dict]:
     return items
 
 
+def count() -> int:
+    with _lock:
+        return len(_entries)
+
+
 def clear() -> None:
     with _lock:
         _entries.clear()
+
+
+def restore(saved: list[dict]) -> None:
+    """The entries a restarted stack had recorded (chalicelib/local/state.py keeps them)."""
+    with _lock:
+        _entries[:] = [dict(e) for e in saved]
 
 
 def install() -> None:

@@ -2,20 +2,27 @@
 + the Chalice app served in-process + a scheduler thread, all on one movable clock.
 
 Used by ``make run`` (``python -m chalicelib.local.run``) and by the integration
-tests, so the tests exercise exactly what a newcomer starts.
+tests, so the tests exercise exactly what a newcomer starts. Given a ``state_dir``
+(``make run`` gives ``var/state``; tests give none) it keeps its AWS state, clock and
+outbox there across restarts (chalicelib/local/state.py).
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import importlib
+import json
 import logging
 import os
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "infra" / "template.yaml"
@@ -29,6 +36,7 @@ OUTPUT_ENV = {
     "DirectoryTableName": "FZT_TABLE_DIRECTORY",
     "IdempotencyTableName": "FZT_TABLE_IDEMPOTENCY",
     "ViolationsTableName": "FZT_TABLE_VIOLATIONS",
+    "CitizenTableName": "FZT_TABLE_CITIZEN",
     "OrdersTopicArn": "FZT_TOPIC_ORDERS_ARN",
     "SupervisionTopicArn": "FZT_TOPIC_SUPERVISION_ARN",
     "ExportBucketName": "FZT_EXPORT_BUCKET",
@@ -42,6 +50,35 @@ def quiet_library_logs() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
+# DynamoDB operations that change nothing a snapshot keeps (the sweep's queries, every read).
+_DYNAMODB_READS = frozenset(
+    {
+        "GetItem",
+        "BatchGetItem",
+        "Query",
+        "Scan",
+        "TransactGetItems",
+        "DescribeTable",
+        "ListTables",
+        "DescribeTimeToLive",
+        "DescribeContinuousBackups",
+        "ListTagsOfResource",
+        "DescribeEndpoints",
+        "DescribeStream",
+        "ListStreams",
+        "GetShardIterator",
+        "GetRecords",
+    }
+)
+
+
+def _changes_state(environ) -> bool:
+    if environ.get("REQUEST_METHOD", "GET") in ("GET", "HEAD", "OPTIONS"):
+        return False
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    return not (target and target.rpartition(".")[2] in _DYNAMODB_READS)
+
+
 class _Serialized:
     """Runs moto's WSGI app one request at a time.
 
@@ -49,14 +86,30 @@ class _Serialized:
     other threads write, and fails with 'dictionary changed size during iteration'
     under concurrent requests. Real DynamoDB is atomic; serialising requests to the
     emulator gives the same semantics locally (concurrency stays real on our side).
+
+    The same lock makes a snapshot of moto's state consistent: taken while holding it,
+    it is the state between two requests. ``changes`` counts the requests that may have
+    changed that state (so an idle stack writes no snapshots); once ``closed`` (the final
+    snapshot is taken) every request is refused, so nothing is acknowledged after it.
     """
 
     def __init__(self, app) -> None:
         self.app = app
         self.lock = threading.Lock()
+        self.changes = 0
+        self.closed = False
 
     def __call__(self, environ, start_response):
         with self.lock:
+            if self.closed:
+                body = b"the local stack is stopping"
+                start_response(
+                    "503 Service Unavailable",
+                    [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))],
+                )
+                return [body]
+            if _changes_state(environ):
+                self.changes += 1
             return list(self.app(environ, start_response))
 
 
@@ -72,8 +125,10 @@ class MotoServer:
         from chalicelib.local.moto_patches import lighten_transactions
 
         lighten_transactions()
-        app = _Serialized(DomainDispatcherApplication(create_backend_app))
-        self._server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
+        self.app = _Serialized(DomainDispatcherApplication(create_backend_app))
+        self._server = make_server(
+            "127.0.0.1", 0, self.app, threaded=True, request_handler=MotoRequestHandler
+        )
         self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
         self._thread.start()
         self.url = f"http://127.0.0.1:{self._server.server_port}"
@@ -125,6 +180,55 @@ def provision(stack_name: str = "fzt-local", stage: str = "local") -> dict[str, 
     return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
 
 
+def stack_outputs(stack_name: str = "fzt-local") -> dict[str, str] | None:
+    """The outputs of a stack moto already has (restored from a snapshot), or None."""
+    import boto3
+    from botocore.exceptions import ClientError
+
+    try:
+        stack = boto3.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"][0]
+    except ClientError:
+        return None
+    if not stack["StackStatus"].endswith("_COMPLETE") or stack["StackStatus"].startswith("DELETE"):
+        return None
+    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+
+def update_stack(stack_name: str = "fzt-local", stage: str = "local") -> dict[str, str]:
+    """Applies a changed template to a restored stack. moto creates and deletes resources, but leaves an
+    existing table as it is (new indexes, keys): `make reset` starts clean when those matter."""
+    import warnings
+
+    import boto3
+    from botocore.exceptions import ClientError
+
+    cfn = boto3.client("cloudformation")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            cfn.update_stack(
+                StackName=stack_name,
+                TemplateBody=TEMPLATE.read_text(encoding="utf-8"),
+                Parameters=[{"ParameterKey": "Stage", "ParameterValue": stage}],
+            )
+        except ClientError as exc:
+            if "No updates" not in str(exc):
+                raise
+    outputs = stack_outputs(stack_name)
+    if outputs is None:
+        raise RuntimeError(f"stack {stack_name} did not update; `make reset` starts clean")
+    return outputs
+
+
+def _digest(*paths: Path) -> str:
+    h = hashlib.sha256()
+    for path in paths:
+        for f in sorted(path.rglob("*")) if path.is_dir() else [path]:
+            if f.is_file():
+                h.update(f.name.encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()
+
+
 def configure_env(outputs: dict[str, str], export_dir: Path, extra: dict[str, str] | None = None) -> None:
     for key, env in OUTPUT_ENV.items():
         if key in outputs:
@@ -168,6 +272,112 @@ def load_app():
     return module.app
 
 
+# --- the local HTTP server ---
+
+# socketserver listens with a backlog of 5: a burst of new connections beyond it was reset (4 of 180
+# concurrent creates got ECONNRESET). 128 is werkzeug's (and moto's server's) backlog.
+LISTEN_BACKLOG = 128
+ALLOWED_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
+# What http.server answers by itself, before the app sees the request, in the contract's error codes.
+_SERVER_ERROR_CODES = {400: "invalid_input", 413: "too_large", 414: "too_large", 431: "too_large"}
+JSON_TYPE = "application/json; charset=utf-8"
+
+
+@functools.cache
+def http_classes() -> tuple[type, type]:
+    """The local server's classes: Chalice's threaded server and request handler (chalice.local is
+    imported on first use), listening with a real backlog and answering in the contract's error shape."""
+    from http import HTTPStatus
+
+    from chalice.local import ChaliceRequestHandler, ThreadedHTTPServer
+
+    class Server(ThreadedHTTPServer):
+        request_queue_size = LISTEN_BACKLOG
+
+    class Handler(ChaliceRequestHandler):
+        def log_message(self, format, *args):  # noqa: A002 - http.server's signature
+            log.debug("%s %s", self.address_string(), format % args)
+
+        def send_error(self, code, message=None, explain=None):  # noqa: ARG002 - http.server's signature
+            """http.server's own answers (an unknown method such as TRACE, a malformed request line,
+            headers too long) as JSON in the contract's shape; an unknown method is a 405."""
+            if code == HTTPStatus.NOT_IMPLEMENTED:  # http.server's answer to a method with no do_<METHOD>
+                status = 405
+                error = {
+                    "code": "method_not_allowed",
+                    "message": f"{self.command} is not a method this API answers ({ALLOWED_METHODS})",
+                }
+            else:
+                status = int(code)
+                try:
+                    phrase = HTTPStatus(status).phrase
+                except ValueError:
+                    phrase = "bad request"
+                error = {
+                    "code": _SERVER_ERROR_CODES.get(status, "invalid_input"),
+                    "message": message or phrase,
+                }
+            body = _error_body(error["code"], error["message"])
+            self.log_error("code %d, message %s", status, error["message"])
+            self.send_response(status)
+            self.send_header("Content-Type", JSON_TYPE)
+            self.send_header("Content-Length", str(len(body)))
+            if status == 405:
+                self.send_header("Allow", ALLOWED_METHODS)
+            self.send_header("Connection", "close")
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+            self.close_connection = True
+
+        # What Chalice's local gateway answers by itself, in the contract's shape too. In AWS, API
+        # Gateway's own answers are mapped the same way (infra/package.py, GATEWAY_RESPONSES).
+
+        def _send_error_response(self, error):
+            """A path no route has: Chalice says 403 "Missing Authentication Token" (or, with an
+            Authorization header, asks for a SigV4 signature), as API Gateway does; it is a 404."""
+            raw = error.body if isinstance(error.body, bytes) else str(error.body or "").encode()
+            path = urlsplit(self.path).path
+            if error.CODE == 403 and (
+                b"Missing Authentication Token" in raw or b"Authorization header" in raw
+            ):
+                status, code, message = 404, "not_found", f"no route answers {self.command} {path}"
+            else:
+                status = error.CODE
+                code = {401: "unauthenticated", 403: "forbidden"}.get(status, "internal_error")
+                try:
+                    message = HTTPStatus(status).phrase
+                except ValueError:
+                    message = "error"
+            self._send_http_response(status, {"Content-Type": JSON_TYPE}, _error_body(code, message))
+
+        def _send_http_response(self, code, headers, body):
+            """A method the route lacks: Chalice answers 405 {"Code": "MethodNotAllowedError", …} with
+            the route's methods in Allow; the same 405 in the contract's shape."""
+            if code == 405 and body is not None:
+                try:
+                    chalice_error = json.loads(body).get("Code")
+                except (ValueError, AttributeError):
+                    chalice_error = None
+                if chalice_error == "MethodNotAllowedError":
+                    path = urlsplit(self.path).path
+                    headers = {**headers, "Content-Type": JSON_TYPE}
+                    message = (
+                        f"{self.command} is not a method of {path} (it answers {headers.get('Allow', '')})"
+                    )
+                    body = _error_body("method_not_allowed", message)
+            super()._send_http_response(code, headers, body)
+
+    return Server, Handler
+
+
+def _error_body(code: str, message: str) -> bytes:
+    return json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False).encode("utf-8")
+
+
+# --- the stack ---
+
+
 @dataclass
 class LocalStack:
     port: int = 8000
@@ -175,40 +385,136 @@ class LocalStack:
     clock_start: datetime | None = None
     sweep_interval: float = 60.0
     export_dir: Path = field(default_factory=lambda: ROOT / "var" / "exports")
+    # Keep moto's state, the clock and the outbox here across restarts (`make run`: var/state).
+    # None (the default, and every test's stack): keep nothing, start fresh each time.
+    state_dir: Path | None = None
+    # Seconds between snapshots while running (only when something changed); one more on stop().
+    snapshot_interval: float = 2.0
     url: str = ""
     moto_url: str = ""
+    restored_from: datetime | None = None  # when the snapshot this stack resumed was taken
+    notes: list[str] = field(default_factory=list)  # what start() decided, for run.py to print
+    last_snapshot: dict = field(default_factory=dict)  # bytes, seconds, locked_seconds, at
     _moto: Any = None
     _server: Any = None
     _threads: list = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
+    _state: Any = None
+    _ready: bool = False
+    _meta: dict = field(default_factory=dict)
+    _saved: tuple | None = None  # (moto changes, journal entries, clock offset) of the last snapshot
+    _snapshot_lock: threading.Lock = field(default_factory=threading.Lock)
+    _stack_blob: bytes = b""  # the CloudFormation part of every snapshot (state.STACK_SERVICES)
 
     def start(self) -> LocalStack:
         quiet_library_logs()
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        from chalicelib.local import journal
+        from chalicelib.local.state import (
+            SnapshotUnreadable,
+            StateDir,
+            dump_backends,
+            moto_version,
+            restore_backends,
+        )
+
+        snapshot = None
+        if self.state_dir is not None:  # first: a stack refused the folder touches nothing
+            self._state = StateDir(self.state_dir)
+            self._state.acquire()
+            snapshot = self._state.load()
         self._moto, self.moto_url = start_moto()
         point_at(self.moto_url)
-        outputs = provision()
+        template_sha, directory_sha = _digest(TEMPLATE), _digest(DEMO_DIRECTORY)
+        outputs: dict[str, str] | None = None
+        clock_start = self.clock_start
+        changed = snapshot is None
+        if snapshot is not None:
+            with self._moto.app.lock:
+                restore_backends(snapshot.backends)
+            self._stack_blob = snapshot.stack
+            # The stack is there: its outputs are kept beside the snapshot. Its CloudFormation backend is
+            # loaded only to update it (state.STACK_SERVICES); the next snapshots carry its bytes on.
+            outputs = snapshot.meta.get("outputs")
+            template_changed = snapshot.meta.get("template_sha256") != template_sha
+            if outputs is None or template_changed:
+                with self._moto.app.lock:
+                    restore_backends(snapshot.stack)
+                outputs = stack_outputs()
+                if outputs is None:
+                    raise SnapshotUnreadable("the snapshot holds no CloudFormation stack fzt-local")
+            if template_changed:
+                outputs = update_stack()
+                changed = True
+                self.notes.append("infra/template.yaml changed since the snapshot: stack updated")
+                with self._moto.app.lock:
+                    self._stack_blob = dump_backends(stack=True)
+            self.restored_from = snapshot.saved_at
+            resumed = snapshot.clock_start()
+            if resumed is not None:
+                if self.clock_start is not None:
+                    self.notes.append("FZT_CLOCK_START ignored: the clock resumes from the snapshot")
+                clock_start = resumed
+        fresh = snapshot is None
+        if outputs is None:
+            outputs = provision()
+            if self._state is not None:
+                with self._moto.app.lock:
+                    self._stack_blob = dump_backends(stack=True)
         self.export_dir.mkdir(parents=True, exist_ok=True)
         configure_env(outputs, self.export_dir)
-        reset_process_state(self.clock_start)
-        load_directory()
+        reset_process_state(clock_start)
+        if snapshot is not None:
+            journal.restore(snapshot.journal)
+        if snapshot is None or snapshot.meta.get("directory_sha256") != directory_sha:
+            load_directory()
+            if not fresh:
+                self.notes.append("the demo directory changed since the snapshot: reloaded")
+            changed = True
+        else:  # the restored directory is readable (what /health checks), and read once before serving
+            from chalicelib.runtime import get_runtime
+
+            get_runtime().directory()
+        self._meta = {
+            "template_sha256": template_sha,
+            "directory_sha256": directory_sha,
+            "stack_name": "fzt-local",
+            "outputs": outputs,
+            "moto_version": moto_version(),
+        }
+        if self._state is not None:
+            if changed:  # saved before it serves: a stack that answers has a snapshot to come back to
+                self.snapshot()
+            else:  # exactly the snapshot just restored: nothing to write until something changes
+                self._saved = self._current()
         self._serve()
         if self.sweep_interval > 0:
             t = threading.Thread(target=self._scheduler, name="fzt-scheduler", daemon=True)
             t.start()
             self._threads.append(t)
-        return self
+        self._ready = True
+        if self._state is not None:
+            t = threading.Thread(target=self._snapshotter, name="fzt-snapshots", daemon=True)
+            t.start()
+            self._threads.append(t)
 
     def _serve(self) -> None:
         from chalice.cli.factory import CLIFactory
-        from chalice.local import ChaliceRequestHandler, LocalDevServer
+        from chalice.local import LocalDevServer
 
-        class Handler(ChaliceRequestHandler):
-            def log_message(self, fmt, *args):  # noqa: ARG002 - one quiet line per request instead of stderr noise
-                log.debug("%s %s", self.address_string(), fmt % args)
-
+        server_cls, handler_cls = http_classes()
         app = load_app()
         config = CLIFactory(str(ROOT)).create_config_obj(chalice_stage_name="local")
-        server = LocalDevServer(app, config, self.host, self.port, handler_cls=Handler)
+        server = LocalDevServer(
+            app, config, self.host, self.port, handler_cls=handler_cls, server_cls=server_cls
+        )
         self.port = server.server.server_address[1]
         self.url = f"http://{self.host}:{self.port}"
         self._server = server
@@ -227,10 +533,101 @@ class LocalStack:
             except Exception:  # noqa: BLE001 - a failed sweep is retried next minute; never kill the thread
                 log.exception("scheduled sweep failed")
 
+    # --- snapshots (only with a state_dir) ---------------------------------------------------------------
+
+    @staticmethod
+    def _clock_offset() -> float:
+        from chalicelib.clock import get_clock
+
+        return (get_clock().now() - datetime.now(UTC)).total_seconds()
+
+    def _current(self) -> tuple:
+        from chalicelib.local import journal
+
+        return (self._moto.app.changes, journal.count(), self._clock_offset())
+
+    def _dirty(self) -> bool:
+        if self._saved is None:
+            return True
+        changes, entries, offset = self._current()
+        saved_changes, saved_entries, saved_offset = self._saved
+        # The offset is read from two clocks: a difference under 0.5 s is the reading, not a move.
+        return changes != saved_changes or entries != saved_entries or abs(offset - saved_offset) > 0.5
+
+    def snapshot(self, final: bool = False) -> dict | None:
+        """Writes the state to state_dir; ``final``: the last one, after which moto refuses requests
+        (stop() takes it once the HTTP server is shut). Returns its figures, or None if not taken."""
+        if self._state is None or self._moto is None:
+            return None
+        from chalicelib.clock import get_clock
+        from chalicelib.local import journal
+        from chalicelib.local.state import Snapshot, dump_backends
+
+        with self._snapshot_lock:
+            serialized = self._moto.app
+            with serialized.lock:
+                started = time.monotonic()  # from here on, requests to moto wait for the snapshot
+                if serialized.closed:
+                    return None
+                if final:
+                    serialized.closed = True
+                backends = dump_backends()
+                changes = serialized.changes
+                wall = datetime.now(UTC)
+                now = get_clock().now()
+                entries = journal.entries()
+                locked = time.monotonic() - started
+            offset = (now - wall).total_seconds()
+            snap = Snapshot(
+                saved_at=wall,
+                clock_now=now,
+                clock_offset=offset,
+                journal=entries,
+                meta=self._meta,
+                backends=backends,
+                stack=self._stack_blob,
+            )
+            size = self._state.write(snap)
+            self._saved = (changes, len(entries), offset)
+            self.last_snapshot = {
+                "bytes": size,
+                "seconds": time.monotonic() - started,
+                "locked_seconds": locked,
+                "at": wall,
+            }
+            log.debug("snapshot: %d bytes in %.3f s", size, self.last_snapshot["seconds"])
+            return self.last_snapshot
+
+    def _snapshotter(self) -> None:
+        wait = self.snapshot_interval
+        while not self._stop.wait(wait):
+            wait = self.snapshot_interval
+            if not self._dirty():
+                continue
+            try:
+                taken = self.snapshot()
+            except Exception:  # noqa: BLE001 - the previous snapshot stands; try again next time
+                log.exception("snapshot failed")
+                continue
+            if taken:
+                # A big state holds moto's lock for a while: keep that under a tenth of the time.
+                wait = max(self.snapshot_interval, 10 * taken["locked_seconds"])
+
     def stop(self) -> None:
         self._stop.set()
         if self._server is not None:
             self._server.server.shutdown()
             self._server.server.server_close()
+            self._server = None
+        if self._state is not None and self._ready and self._moto is not None:
+            try:
+                self.snapshot(final=True)
+            except Exception:  # noqa: BLE001 - the last periodic snapshot stands
+                log.exception("final snapshot failed")
+        self._ready = False
         if self._moto is not None:
             self._moto.stop()
+            self._moto = None
+        if self._state is not None:
+            self._state.release()
+            self._state = None

@@ -30,7 +30,14 @@ class RunningStack:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = ROOT / "artifacts" / f"make-run-{self.port}.log"
         self.log.parent.mkdir(exist_ok=True)
-        full_env = {**os.environ, "PORT": str(self.port), "PYTHONPATH": str(ROOT), **(env or {})}
+        # A test stack keeps nothing (var/state is make run's): FZT_STATE_DIR=none, unless a test says.
+        full_env = {
+            **os.environ,
+            "PORT": str(self.port),
+            "PYTHONPATH": str(ROOT),
+            "FZT_STATE_DIR": "none",
+            **(env or {}),
+        }
         self._out = self.log.open("wb")
         started = time.monotonic()
         # The same entry point `make run` execs, without make's venv bootstrap (already done by `make test`).
