@@ -241,8 +241,7 @@ def measure_export(now: datetime, export_dir: Path, python_peak: bool) -> dict:
     finally:
         con.close()
     sizes = {
-        name: sum(f.stat().st_size for f in root.glob(f"{name}/dt=*/*.parquet"))
-        for name in result["tables"]
+        name: sum(f.stat().st_size for f in root.glob(f"{name}/dt=*/*.parquet")) for name in result["tables"]
     }
     return {
         "tables": result["tables"],

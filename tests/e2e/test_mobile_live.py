@@ -93,10 +93,10 @@ def outbox_size(stack, phone: str = E164) -> int:
 
 def close(api, pid: str) -> None:
     steps = [
-        ("dispatch", {"department": "210902.urban"}, "dispatcher@210902"),
-        ("accept", {}, "handler@210902.urban"),
-        ("resolve", {"reply": "已更换路灯灯泡并检修线路，现已恢复照明。"}, "handler@210902.urban"),
-        ("review", {"approve": True}, "reviewer@210902"),
+        ("dispatch", {"department": "210922.urban"}, "dispatcher@210922"),
+        ("accept", {}, "handler@210922.urban"),
+        ("resolve", {"reply": "已更换路灯灯泡并检修线路，现已恢复照明。"}, "handler@210922.urban"),
+        ("review", {"approve": True}, "reviewer@210922"),
     ]
     for action, body, who in steps:
         r = api.post(f"/v1/petitions/{pid}/{action}", body, as_=who)
@@ -117,11 +117,11 @@ def test_a_citizen_writes_verifies_follows_and_rates(live_stack, open_page):
     page.goto(f"{live_stack.url}/m/")
     page.locator("a.entrance").first.wait_for()
     assert page.locator("a.entrance").count() == 7
-    page.click('a.entrance[data-district="210902"]')
+    page.click('a.entrance[data-district="210922"]')  # 彰武县
     content = f"小区门口路灯坏了一个月，晚上出行很不方便（{uuid.uuid4().hex[:8]}）"
     page.locator('select[name="category"]').select_option("municipal.lighting")
     page.locator('textarea[name="content"]').fill(content)
-    page.locator('input[name="address"]').fill("海州区解放街道光明社区3号楼")
+    page.locator('input[name="address"]').fill("彰武县彰武镇东山社区3号楼")
     page.locator('input[name="lat"]').fill("42.0115")
     page.locator('input[name="lon"]').fill("121.6708")
     page.locator('input[name="phone"]').fill(PHONE_NUMBER)
@@ -148,8 +148,8 @@ def test_a_citizen_writes_verifies_follows_and_rates(live_stack, open_page):
     stored = api.get(f"/v1/petitions/{pid}", as_="admin@210900").json()
     assert stored["channel"] == "wechat"
     assert stored["citizen"]["phone"] == MASKED
-    assert stored["content"] == content and stored["district"] == "210902"
-    assert stored["location"]["address"] == "海州区解放街道光明社区3号楼"
+    assert stored["content"] == content and stored["district"] == "210922"
+    assert stored["location"]["address"] == "彰武县彰武镇东山社区3号楼"
     assert page.evaluate("JSON.parse(sessionStorage.getItem('fzt.m.session')).token")
 
     # 我的诉求 lists it, 待分拨, with its deadline
@@ -163,7 +163,7 @@ def test_a_citizen_writes_verifies_follows_and_rates(live_stack, open_page):
     item.click()
     page.locator("form.rating").wait_for()
     text = page.locator("ol.timeline").inner_text()
-    assert "已交由海州区城市管理综合行政执法局办理。" in text and "办理结果审核通过，诉求已办结。" in text
+    assert "已交由彰武县城市管理综合行政执法局办理。" in text and "办理结果审核通过，诉求已办结。" in text
     page.locator("form.rating").get_by_label("基本满意").check()
     page.locator("form.rating button[type=submit]").click()
     page.get_by_text("感谢您的评价！").wait_for()
