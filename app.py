@@ -90,6 +90,17 @@ def directory_departments(ctx):
 
 
 @api.route(
+    "/v1/directory/chiefs",
+    summary="首席办事员: the chief handlers, as announced to the public (CONTRACT §12)",
+    audience=PUBLIC,
+    response=s.Items[s.ChiefOut],
+    tags=("directory",),
+)
+def directory_chiefs(ctx):
+    return directory_service.chiefs(rt().directory())
+
+
+@api.route(
     "/v1/categories",
     summary="The petition category taxonomy",
     audience=PUBLIC,

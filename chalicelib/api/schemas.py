@@ -32,6 +32,14 @@ class Health(Model):
 # --- directory ---------------------------------------------------------------
 
 
+class ChiefOut(Model):
+    user: str = Field(description="the operator who is the chief handler (首席办事员)")
+    name: str = Field(description="as announced to the public, e.g. 阜新市委书记（首席办事员）")
+    district: str
+    district_name: str
+    level: str | None = None
+
+
 class DistrictOut(Model):
     code: str
     name: str

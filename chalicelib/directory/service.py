@@ -38,3 +38,22 @@ def grid_board(directory, code: str) -> dict:
         raise NotFound(f"no grid {code!r}", field="code")
     workers = [{k: v for k, v in asdict(w).items() if k != "grid"} for w in directory.workers_of(code)]
     return {**asdict(grid), "workers": workers}
+
+
+def chiefs(directory) -> dict:
+    """首席办事员 as announced to the public: who, for which county, district or the city."""
+    items = []
+    for user in directory.users:
+        if user.role != "chief":
+            continue
+        place = directory.district(user.district)
+        items.append(
+            {
+                "user": user.username,
+                "name": user.display_name,
+                "district": user.district,
+                "district_name": place.name if place else user.district,
+                "level": place.level if place else None,
+            }
+        )
+    return {"items": sorted(items, key=lambda c: (c["level"] != "city", c["district"]))}

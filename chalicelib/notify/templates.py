@@ -25,6 +25,7 @@ Placeholders by template:
 * ``escalation``: ``id``, ``department``, ``level``, ``reason``, ``due``
 * ``otp``: ``code`` (a citizen's sign-in code; sealed in the outbox, opened by compose)
 * ``first_inquiry``: ``id``, ``department`` (the first-inquiry unit), ``status`` (a label)
+* ``instruction``: ``id``, ``department`` (the holder), ``note`` (the chief handler's 批示)
 
 ``department`` is the department's display name including its district
 (海州区住房和城乡建设局); ``due`` is a local time the caller formats (see

@@ -500,9 +500,18 @@ def _answer(p: Petition, payload: dict, identity: Identity, env: Env) -> tuple[s
 def _review(p: Petition, payload: dict, identity: Identity, env: Env) -> tuple[str, Effect]:
     approve = bool(payload["approve"])
     if not approve:
+        # 乱办: a resolution the reviewer sends back is recorded against the unit that made it.
+        sloppy: Violation = {
+            "kind": "sloppy_handling",
+            "unit": p.department or first_unit(p),
+            "district": p.district,
+            "stage": "resolve",
+            "at": iso(env.now),
+        }
+        event = {"note": payload.get("note")}
         if p.department is None:  # an on-the-spot answer sent back: dispatched like any other now
-            return "reject_answer", Effect(changes={"answered_by": None}, event={"note": payload.get("note")})
-        return "reject", Effect(event={"note": payload.get("note")})
+            return "reject_answer", Effect(changes={"answered_by": None}, event=event, violations=[sloppy])
+        return "reject", Effect(event=event, violations=[sloppy])
     notes = _citizen_sms("closure", p, reply=p.reply or "")
     # 并单: the main petition's outcome reaches every merged citizen.
     notes += [{**n, "merged_from": p.id} for n in _merged_closures(p)]
@@ -581,7 +590,22 @@ def _escalate(p: Petition, payload: dict, identity: Identity, env: Env) -> tuple
 
 
 def _instruction(p: Petition, payload: dict, identity: Identity, env: Env) -> tuple[str, Effect]:
-    return "ok", Effect(event={"note": payload["note"]})
+    """批示: reaches the holder and the district's supervisor (topic kind ``instruction``)."""
+    holder = p.department or f"{p.district}.dispatch"
+    notice: Notice = {
+        "kind": "instruction",
+        "channel": "topic",
+        "topic": "supervision",
+        "attributes": {
+            "kind": "instruction",
+            "district": p.district,
+            "department": holder,
+            "level": "district",
+        },
+        "template": "instruction",
+        "values": {"id": p.id, "department": holder, "note": payload["note"], "chief": identity.actor},
+    }
+    return "ok", Effect(event={"note": payload["note"], "to": holder}, notifications=[notice])
 
 
 _HANDLERS = {

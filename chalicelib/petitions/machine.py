@@ -49,7 +49,7 @@ RULES: dict[str, Rule] = {
             "transfer",
             ("dispatched", "accepted"),
             _one("dispatched", "transferred", "start:accept"),
-            ("dispatcher",),
+            ("dispatcher", "chief"),  # §12: a chief handler may forward a hard case (转办)
         ),
         Rule("extension", ("accepted",), _one(None, "extension_requested", "none"), ("handler",)),
         Rule(

@@ -32,7 +32,9 @@ class ViolationItem(Model):
     unit = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)  # at (UTC) # petition id # seq # n
     district = UnicodeAttribute()
-    kind = UnicodeAttribute()  # slow_dispatch | refused_order | slow_handling | returned | reopened
+    kind = (
+        UnicodeAttribute()
+    )  # slow_dispatch | refused_order | slow_handling | returned | reopened | sloppy_handling
     petition_id = UnicodeAttribute()
     stage = UnicodeAttribute()
     at = UnicodeAttribute()

@@ -66,6 +66,11 @@ VALUES: dict[str, dict[str, str]] = {
     },
     "otp": {"code": "482915"},
     "first_inquiry": {"id": PID, "department": "阜新蒙古族自治县便民服务中心", "status": "已办结待审核"},
+    "instruction": {
+        "id": PID,
+        "department": LONG_DEPARTMENT,
+        "note": "请主要负责同志亲自过问，三日内办结并回复群众",
+    },
 }
 
 CITIZEN = ("receipt", "closure", "reopen", "merged", "otp")
@@ -77,6 +82,7 @@ DEPARTMENT = (
     "returned",
     "transferred",
     "first_inquiry",
+    "instruction",
 )
 
 
@@ -131,6 +137,10 @@ def test_reopen_and_merged_name_what_happened_in_one_segment():
 def test_department_messages_name_id_department_and_due():
     assert render("new_order", **VALUES["new_order"]).count(PID) == 1
     for name in DEPARTMENT:
+        if name == "instruction":  # a chief's 批示: the holder and the words, no deadline
+            text = render(name, **VALUES[name])
+            assert PID in text and LONG_DEPARTMENT in text and "批示" in text and "三日内办结" in text
+            continue
         if name == "first_inquiry":  # a status change, no deadline: the unit and the new status
             text = render(name, **VALUES[name])
             assert PID in text and VALUES[name]["department"] in text and "已办结待审核" in text
