@@ -22,7 +22,6 @@ import json
 import os
 import sys
 import tempfile
-import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
@@ -32,7 +31,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from chalicelib.audit import tables
-from chalicelib.clock import SHANGHAI
+from chalicelib.clock import SHANGHAI, wall_now
 
 PAGE = 500
 DUCKDB_MEMORY = "256MB"  # the daily export's Lambda has 1 GB
@@ -184,7 +183,7 @@ class Exporter:
     def run(self, now: datetime, progress: Progress | None = None) -> dict:
         """Returns the location, the export's own day and the rows per table."""
         dt = now.astimezone(SHANGHAI).date().isoformat()
-        started = time.time()
+        started = wall_now().timestamp()  # compared with files' mtimes: real time, not the SLA clock
         root = Path(self.export_dir).resolve() if self.export_dir else None
         if root is None and self.upload is None:
             raise RuntimeError("no export folder and no bucket upload configured")

@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -537,9 +537,9 @@ class LocalStack:
 
     @staticmethod
     def _clock_offset() -> float:
-        from chalicelib.clock import get_clock
+        from chalicelib.clock import get_clock, wall_now
 
-        return (get_clock().now() - datetime.now(UTC)).total_seconds()
+        return (get_clock().now() - wall_now()).total_seconds()
 
     def _current(self) -> tuple:
         from chalicelib.local import journal
@@ -559,7 +559,7 @@ class LocalStack:
         (stop() takes it once the HTTP server is shut). Returns its figures, or None if not taken."""
         if self._state is None or self._moto is None:
             return None
-        from chalicelib.clock import get_clock
+        from chalicelib.clock import get_clock, wall_now
         from chalicelib.local import journal
         from chalicelib.local.state import Snapshot, dump_backends
 
@@ -573,7 +573,7 @@ class LocalStack:
                     serialized.closed = True
                 backends = dump_backends()
                 changes = serialized.changes
-                wall = datetime.now(UTC)
+                wall = wall_now()
                 now = get_clock().now()
                 entries = journal.entries()
                 locked = time.monotonic() - started

@@ -29,9 +29,11 @@ import sys
 import tempfile
 import zlib
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from chalicelib.clock import wall_now
 
 FORMAT = 1
 MAGIC = b"FZT-SNAPSHOT\n"  # then zlib (level 1: about 7x smaller for 3 ms) over the pickle
@@ -168,7 +170,7 @@ class Snapshot:
         before the instant saved (nor, after a crash, before any instant the stack showed since)."""
         if self.clock_now is None:
             return None
-        wall = wall or datetime.now(UTC)
+        wall = wall or wall_now()
         resumed = wall + timedelta(seconds=self.clock_offset or 0.0)
         return max(self.clock_now, resumed)
 
