@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -60,6 +61,7 @@ class Asset:
     content_type: str
     cache_control: str
     etag: str
+    page_headers: tuple[tuple[str, str], ...] = ()  # the page's own (CSP …): the index only
 
     def headers(self) -> dict[str, str]:
         h = {
@@ -68,44 +70,12 @@ class Asset:
             "ETag": self.etag,
             **COMMON_HEADERS,
         }
-        if self.name == INDEX:
-            h["Content-Security-Policy"] = csp()
-            h["X-Frame-Options"] = "DENY"
+        h.update(self.page_headers)
         return h
 
 
 def _etag(body: str) -> str:
     return '"' + hashlib.sha256(body.encode("utf-8")).hexdigest()[:32] + '"'
-
-
-@cache
-def listing() -> frozenset[str]:
-    return frozenset(p.name for p in STATIC.iterdir() if p.is_file()) if STATIC.is_dir() else frozenset()
-
-
-@cache
-def asset(name: str) -> Asset | None:
-    """A built file by its name, or None (unknown names, the index template, dot files)."""
-    if name == INDEX or name not in listing():
-        return None
-    suffix = Path(name).suffix
-    content_type = CONTENT_TYPES.get(suffix)
-    if content_type is None:
-        return None
-    body = (STATIC / name).read_text(encoding="utf-8")
-    cache_control = IMMUTABLE if HASHED.match(name) else REVALIDATE
-    return Asset(name, body, content_type, cache_control, _etag(body))
-
-
-@cache
-def index(slash: bool) -> Asset:
-    """The page. Asset URLs are relative to where it was asked for, so the console works under an
-    API Gateway stage prefix (/api/console/) as on the local stack: from ``…/console/`` they are
-    ``app-….js``; from ``…/console`` (no slash; API Gateway drops it from the route) ``console/app-….js``.
-    """
-    template = (STATIC / INDEX).read_text(encoding="utf-8")
-    body = template.replace(ASSET_BASE, "" if slash else "console/")
-    return Asset(INDEX, body, CONTENT_TYPES[".html"], REVALIDATE, _etag(body))
 
 
 def not_modified(a: Asset, if_none_match: str | None) -> bool:
@@ -115,7 +85,60 @@ def not_modified(a: Asset, if_none_match: str | None) -> bool:
     return a.etag in tags or "*" in tags
 
 
-def clear_cache() -> None:
-    listing.cache_clear()
-    asset.cache_clear()
-    index.cache_clear()
+class StaticBundle:
+    """A built single-page app served by the API (the console, the citizen entrance): only the
+    files of its ``static/`` folder, hashed names immutable, the page ``no-cache`` with an ETag
+    and its own security headers, its asset URLs relative to where it was asked for."""
+
+    def __init__(self, static: Path, prefix: str, page_headers: Callable[[], dict[str, str]]) -> None:
+        self.static = static
+        self.prefix = prefix  # where the assets are, seen from the page's path without its slash
+        self.page_headers = page_headers
+        self.listing = cache(self._listing)
+        self.asset = cache(self._asset)
+        self.index = cache(self._index)
+
+    def _listing(self) -> frozenset[str]:
+        if not self.static.is_dir():
+            return frozenset()
+        return frozenset(p.name for p in self.static.iterdir() if p.is_file())
+
+    def _asset(self, name: str) -> Asset | None:
+        """A built file by its name, or None (unknown names, the index template, dot files)."""
+        if name == INDEX or name not in self.listing():
+            return None
+        content_type = CONTENT_TYPES.get(Path(name).suffix)
+        if content_type is None:
+            return None
+        body = (self.static / name).read_text(encoding="utf-8")
+        cache_control = IMMUTABLE if HASHED.match(name) else REVALIDATE
+        return Asset(name, body, content_type, cache_control, _etag(body))
+
+    def _index(self, slash: bool) -> Asset:
+        """The page. Asset URLs are relative to where it was asked for, so it works under an API
+        Gateway stage prefix (/api/console/) as on the local stack: from ``…/console/`` they are
+        ``app-….js``; from ``…/console`` (API Gateway drops the slash from the route) ``console/app-….js``.
+        """
+        template = (self.static / INDEX).read_text(encoding="utf-8")
+        body = template.replace(ASSET_BASE, "" if slash else self.prefix)
+        headers = tuple({**self.page_headers(), "X-Frame-Options": "DENY"}.items())
+        return Asset(INDEX, body, CONTENT_TYPES[".html"], REVALIDATE, _etag(body), headers)
+
+    def first_load_bytes(self) -> int:
+        """What a browser downloads on its first visit: the page, its script and stylesheet."""
+        page = self.index(slash=True)
+        total = len(page.body.encode("utf-8"))
+        for name in sorted(self.listing()):
+            if HASHED.match(name) and name in page.body:
+                found = self.asset(name)
+                total += len(found.body.encode("utf-8")) if found else 0
+        return total
+
+    def clear_cache(self) -> None:
+        self.listing.cache_clear()
+        self.asset.cache_clear()
+        self.index.cache_clear()
+
+
+CONSOLE = StaticBundle(STATIC, "console/", lambda: {"Content-Security-Policy": csp()})
+listing, asset, index, clear_cache = CONSOLE.listing, CONSOLE.asset, CONSOLE.index, CONSOLE.clear_cache

@@ -17,8 +17,8 @@ from chalicelib.errors import NotFound
 console_bp = Blueprint(__name__)
 
 
-def _respond(a: assets.Asset) -> Response:
-    request = console_bp.current_request
+def static_response(a: assets.Asset, request) -> Response:
+    """A built file as an answer: 304 when the browser already has this version."""
     if assets.not_modified(a, request.headers.get("if-none-match")):
         kept: dict[str, str | list[str]] = {k: v for k, v in a.headers().items() if k != "Content-Type"}
         return Response(body="", status_code=304, headers=kept)
@@ -28,7 +28,7 @@ def _respond(a: assets.Asset) -> Response:
 @console_bp.route("/console", methods=["GET"], cors=False)
 def console_page():
     path = (console_bp.current_request.context or {}).get("path") or "/console/"
-    return _respond(assets.index(slash=path.endswith("/")))
+    return static_response(assets.index(slash=path.endswith("/")), console_bp.current_request)
 
 
 @console_bp.route("/console/{asset}", methods=["GET"], cors=False)
@@ -36,4 +36,4 @@ def console_asset(asset: str):
     found = assets.asset(asset)
     if found is None:
         return error_response(NotFound(f"no console asset {asset!r}", field="asset"))
-    return _respond(found)
+    return static_response(found, console_bp.current_request)

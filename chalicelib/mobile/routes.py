@@ -7,27 +7,20 @@ OpenAPI document); an unknown asset answers the contract's 404 shape.
 
 from __future__ import annotations
 
-from chalice import Blueprint, Response
+from chalice import Blueprint
 
 from chalicelib.api.http import error_response
+from chalicelib.console.routes import static_response
 from chalicelib.errors import NotFound
 from chalicelib.mobile import assets
 
 mobile_bp = Blueprint(__name__)
 
 
-def _respond(a: assets.Asset) -> Response:
-    request = mobile_bp.current_request
-    if assets.not_modified(a, request.headers.get("if-none-match")):
-        kept: dict[str, str | list[str]] = {k: v for k, v in a.headers().items() if k != "Content-Type"}
-        return Response(body="", status_code=304, headers=kept)
-    return Response(body=a.body, status_code=200, headers=dict(a.headers()))
-
-
 @mobile_bp.route("/m", methods=["GET"], cors=False)
 def mobile_page():
     path = (mobile_bp.current_request.context or {}).get("path") or "/m/"
-    return _respond(assets.index(slash=path.endswith("/")))
+    return static_response(assets.index(slash=path.endswith("/")), mobile_bp.current_request)
 
 
 @mobile_bp.route("/m/{asset}", methods=["GET"], cors=False)
@@ -35,4 +28,4 @@ def mobile_asset(asset: str):
     found = assets.asset(asset)
     if found is None:
         return error_response(NotFound(f"no citizen entrance asset {asset!r}", field="asset"))
-    return _respond(found)
+    return static_response(found, mobile_bp.current_request)
