@@ -23,7 +23,9 @@ class Location(Strict):
     lon: Annotated[float, Field(ge=-180, le=180)] | None = None
 
 
-class PetitionIn(Strict):
+class PetitionText(Strict):
+    """What every submission says (§4), whoever sends it."""
+
     district: Annotated[
         str, Field(pattern=r"^[0-9]{6}$", description="GB/T 2260 code of a district or the city")
     ]
@@ -35,9 +37,14 @@ class PetitionIn(Strict):
     title: Annotated[Line, Field(min_length=1, max_length=100)] | None = None
     category: Annotated[str, Field(pattern=r"^[a-z_]+(\.[a-z_]+)?$", max_length=64)] | None = None
     priority: Literal["normal", "urgent"] = "normal"
+    location: Location | None = None
+
+
+class PetitionIn(PetitionText):
+    """A channel's or a desk's submission: the citizen, anonymity, the channel's own references."""
+
     citizen: Citizen | None = None
     anonymous: bool = False
-    location: Location | None = None
     channel_ref: Annotated[Line, Field(min_length=1, max_length=128)] | None = None
     reported_by: Annotated[Line, Field(min_length=1, max_length=64)] | None = None
 
@@ -47,17 +54,7 @@ class CitizenName(Strict):
     phone: Mobile | None = Field(default=None, description="if given, it must be the signed-in phone")
 
 
-class CitizenPetitionIn(Strict):
+class CitizenPetitionIn(PetitionText):
     """What the citizen entrance sends: §4's body, the phone taken from the session."""
 
-    district: Annotated[str, Field(pattern=r"^[0-9]{6}$")]
-    content: Annotated[
-        Text,
-        Field(min_length=5, max_length=4000, description="5–4000 characters of text"),
-        AfterValidator(visible(5, 4000)),
-    ]
-    title: Annotated[Line, Field(min_length=1, max_length=100)] | None = None
-    category: Annotated[str, Field(pattern=r"^[a-z_]+(\.[a-z_]+)?$", max_length=64)] | None = None
-    priority: Literal["normal", "urgent"] = "normal"
     citizen: CitizenName | None = None
-    location: Location | None = None

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -24,8 +24,9 @@ from chalicelib.intake.idempotency_store import LABEL as IDEMPOTENCY
 from chalicelib.intake.idempotency_store import Claim
 from chalicelib.intake.models import PetitionIn
 from chalicelib.petitions import present
-from chalicelib.petitions.domain import Env, Outcome, Petition, new_petition
+from chalicelib.petitions.domain import Env, Petition, new_petition
 from chalicelib.petitions.ids import new_tracking_id
+from chalicelib.petitions.ports import Committer
 from chalicelib.privacy import mask_name, mask_phone, phone_hash, seal
 
 KEYED_TTL = 24 * 3600
@@ -40,12 +41,6 @@ class IdempotencyKeys(Protocol):
 
 class PetitionReads(Protocol):
     def get(self, petition_id: str) -> Petition | None: ...
-
-
-class Committer(Protocol):
-    def commit(
-        self, outcome: Outcome, env: Env, *, new: bool = False, extra: Iterable[Any] = ()
-    ) -> Petition: ...
 
 
 def body_hash(body: PetitionIn) -> str:

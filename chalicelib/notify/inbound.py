@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from chalicelib.auth.identity import CHANNEL, Identity
 from chalicelib.errors import FztError
-from chalicelib.petitions.domain import Env, Outcome, Petition, rate
+from chalicelib.petitions.domain import Env, Petition, rate
+from chalicelib.petitions.ports import Committer
 from chalicelib.petitions.service import main_of
 from chalicelib.privacy import phone_hash
 from chalicelib.validation import parse_mobile
@@ -30,12 +31,6 @@ LOOK_BACK = 20  # the phone's most recent petitions considered
 class PetitionReads(Protocol):
     def get(self, petition_id: str) -> Petition | None: ...
     def by_phone(self, phone_hash: str, limit: int) -> list[str]: ...
-
-
-class Committer(Protocol):
-    def commit(
-        self, outcome: Outcome, env: Env, *, new: bool = False, extra: Iterable[Any] = ()
-    ) -> Petition: ...
 
 
 def ignored(reason: str) -> dict:

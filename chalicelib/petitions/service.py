@@ -10,7 +10,7 @@ import hmac
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -19,8 +19,9 @@ from chalicelib.auth.identity import Identity
 from chalicelib.clock import iso, utc_key
 from chalicelib.errors import Conflict, NotFound, RateLimited
 from chalicelib.petitions import paging, present
-from chalicelib.petitions.domain import Env, Outcome, Petition, apply, can_see, merge_into, rate
+from chalicelib.petitions.domain import Env, Petition, apply, can_see, merge_into, rate
 from chalicelib.petitions.ids import normalise
+from chalicelib.petitions.ports import Committer
 
 
 class PetitionStore(Protocol):
@@ -39,12 +40,6 @@ class PetitionStore(Protocol):
         due_before: str | None = None,
         department: str | None = None,
     ) -> tuple[list[Petition], dict | None]: ...
-
-
-class Committer(Protocol):
-    def commit(
-        self, outcome: Outcome, env: Env, *, new: bool = False, extra: Iterable[Any] = ()
-    ) -> Petition: ...
 
 
 def main_of(get: Callable[[str], Petition | None], p: Petition) -> Petition | None:

@@ -19,11 +19,12 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from chalicelib.clock import iso
 from chalicelib.errors import InvalidInput
 from chalicelib.petitions.domain import Env, Outcome, Petition
+from chalicelib.petitions.ports import Committer
 from chalicelib.sla.timer_store import Timer
 from chalicelib.timing import stage as stage_clock
 from chalicelib.timing.calendar import CalendarError, WorkingCalendar, YearNotice
@@ -43,12 +44,6 @@ class PendingTimers(Protocol):
 
 class PetitionReads(Protocol):
     def get(self, petition_id: str) -> Petition | None: ...
-
-
-class Committer(Protocol):
-    def commit(
-        self, outcome: Outcome, env: Env, *, new: bool = False, extra: Iterable[Any] = ()
-    ) -> Petition: ...
 
 
 def parse_notice(data: dict) -> YearNotice:
