@@ -36,6 +36,10 @@ e2e: $(VENV)/.installed
 bench: $(VENV)/.installed ## print the figures (ratios against baselines measured in the same run)
 	$(PY) -m bench
 
+.PHONY: demo
+demo: $(VENV)/.installed ## fill the local stack (var/state) with the generated city's last month; not while `make run` runs
+	$(PY) -m bench.city --days 30 --scale $${FZT_DEMO_SCALE:-0.25} --stack
+
 console: ## rebuild the operator console: console/ (TypeScript, Chart.js) → chalicelib/console/static/ (committed)
 	cd console && npm ci --no-audit --no-fund && npm run check && npm run build
 

@@ -18,8 +18,11 @@ from chalicelib.api.http import (
 )
 from chalicelib.auth import OPERATOR_ROLES
 from chalicelib.auth.signin import me, signin_options
+from chalicelib.center import schemas as cs
 from chalicelib.console import console_bp
 from chalicelib.directory import service as directory_service
+from chalicelib.foresight import schemas as fs
+from chalicelib.grid import schemas as gs
 from chalicelib.intake.models import CitizenPetitionIn, PetitionIn
 from chalicelib.local import controls
 from chalicelib.mobile import mobile_bp
@@ -28,6 +31,7 @@ from chalicelib.petitions import schemas as ps
 from chalicelib.petitions.machine import RULES
 from chalicelib.runtime import get_runtime as rt
 from chalicelib.runtime import observed
+from chalicelib.supervision import schemas as sv
 
 app = ThreadLocalChalice(app_name=constants.APP_NAME)
 api = Router(
@@ -124,15 +128,28 @@ def directory_grids(ctx):
 
 
 @api.route(
-    "/v1/grids/{code}",
-    summary="A grid's public board: workers, duties, supervision phone",
+    "/v1/grids/locate",
+    summary="The smallest grid containing a point (404 outside every grid)",
     audience=PUBLIC,
-    response=s.GridBoard,
+    query=gs.LocateQuery,
+    response=gs.LocateOut,
+    errors=(404,),
+    tags=("directory",),
+)
+def grid_locate(ctx):
+    return rt().grid.locate(ctx.query.lat, ctx.query.lon)
+
+
+@api.route(
+    "/v1/grids/{code}",
+    summary="A grid's public board: workers (with photo), duties, supervision phone, 楼栋长 (masked)",
+    audience=PUBLIC,
+    response=gs.GridBoardOut,
     errors=(404,),
     tags=("directory",),
 )
 def directory_grid_board(ctx):
-    return directory_service.grid_board(rt().directory(), ctx.params["code"])
+    return rt().grid.board(ctx.params["code"])
 
 
 # --- sign-in -------------------------------------------------------------------------------
@@ -360,6 +377,58 @@ def sla_violations(ctx):
 
 
 @api.route(
+    "/v1/violations/{id}",
+    summary="A violation with its accountability history (提醒/约谈/移送纪委)",
+    audience=Audience(roles=("handler", "supervisor", "chief", "auditor", "admin", "dispatcher", "reviewer")),
+    response=sv.ViolationDetail,
+    errors=(404,),
+    tags=("supervision",),
+)
+def supervision_violation(ctx):
+    return rt().supervision.violation(ctx.identity, ctx.params["id"])
+
+
+@api.route(
+    "/v1/violations/{id}/actions",
+    "POST",
+    summary="问责跟进: 提醒/约谈/移送纪委 on a violation — its history, a notice to the unit, the timeline",
+    audience=Audience(roles=("supervisor", "chief")),
+    body=sv.AccountabilityIn,
+    response=sv.ViolationDetail,
+    status=201,
+    errors=(404, 409),
+    tags=("supervision",),
+)
+def supervision_account(ctx):
+    out = rt().supervision.account(ctx.identity, ctx.params["id"], ctx.body.model_dump(exclude_none=True))
+    return json_response(out, 201)
+
+
+@api.route(
+    "/v1/board",
+    summary="首席办事员: the chief's board — key cases, escalations to them, their instructions",
+    audience=Audience(roles=("chief",)),
+    response=sv.BoardOut,
+    tags=("supervision",),
+)
+def supervision_board(ctx):
+    return rt().supervision.board(ctx.identity)
+
+
+@api.route(
+    "/v1/assessments",
+    summary="年度考核: a district's units over a year — rates, violations, urges, actions, score and reasons",
+    audience=Audience(roles=("supervisor", "chief", "auditor", "admin")),
+    query=sv.AssessmentQuery,
+    response=sv.AssessmentOut,
+    errors=(404,),
+    tags=("supervision",),
+)
+def supervision_assessments(ctx):
+    return rt().supervision.assessment(ctx.identity, ctx.query.year, ctx.query.district)
+
+
+@api.route(
     "/v1/notifications/attention",
     summary="Notifications a person must check: dead, or SMS unconfirmed after a crash (newest first)",
     query=s.AttentionQuery,
@@ -388,13 +457,26 @@ def stats_figures(ctx):
 @api.route(
     "/v1/exports",
     "POST",
-    summary="Export petitions, events, notifications and violations as Parquet now",
+    summary="Start an export of petitions, events, notifications and violations as Parquet (a job)",
     audience=Audience(roles=("auditor", "admin")),
-    response=s.ExportOut,
+    response=s.ExportJobOut,
+    status=202,
     tags=("audit",),
 )
 def audit_export(ctx):
-    return rt().export()
+    return rt().export_jobs.request(ctx.identity.name)
+
+
+@api.route(
+    "/v1/exports/{id}",
+    summary="An export job's state: queued, running, done (with where and how many rows), failed",
+    audience=Audience(roles=("auditor", "admin")),
+    response=s.ExportJobOut,
+    errors=(404,),
+    tags=("audit",),
+)
+def audit_export_job(ctx):
+    return rt().export_jobs.status(ctx.params["id"])
 
 
 @api.route(
@@ -408,6 +490,393 @@ def audit_export(ctx):
 )
 def sla_load_calendar(ctx):
     return rt().load_calendar_notice(ctx.body.model_dump())
+
+
+# --- seeing ahead: typical cases, publicity broadcasts, hotspots (CONTRACT §13) ------------------------
+
+CASE_MARKERS = Audience(roles=("supervisor", "admin"))
+ADMINS = Audience(roles=("admin",))
+
+
+@api.route(
+    "/v1/cases/typical",
+    "POST",
+    summary="典型案例: mark a closed petition as a typical case (published anonymised)",
+    audience=CASE_MARKERS,
+    body=fs.TypicalCaseIn,
+    response=fs.TypicalCaseOut,
+    status=201,
+    errors=(404, 409),
+    tags=("foresight",),
+)
+def foresight_mark_case(ctx):
+    return json_response(rt().cases.mark(ctx.identity, ctx.body), 201)
+
+
+@api.route(
+    "/v1/cases/typical/{id}/unmark",
+    "POST",
+    summary="Withdraw a typical case from the public list (the record stays, status withdrawn)",
+    audience=CASE_MARKERS,
+    response=fs.TypicalCaseOut,
+    errors=(404,),
+    tags=("foresight",),
+)
+def foresight_unmark_case(ctx):
+    return rt().cases.unmark(ctx.identity, ctx.params["id"])
+
+
+@api.route(
+    "/v1/public/cases",
+    summary="典型案例 for the public: no names, phones, ID numbers or house numbers",
+    audience=PUBLIC,
+    response=fs.PublicCases,
+    tags=("foresight",),
+)
+def foresight_public_cases(ctx):
+    return rt().cases.public()
+
+
+@api.route(
+    "/v1/broadcasts/estimate",
+    "POST",
+    summary="发一封短信, first the price: segments × recipients × segment price; time at the throttle",
+    audience=ADMINS,
+    body=fs.BroadcastIn,
+    response=fs.BroadcastEstimate,
+    tags=("foresight",),
+)
+def foresight_estimate_broadcast(ctx):
+    return rt().broadcasts.estimate(ctx.identity, ctx.body)
+
+
+@api.route(
+    "/v1/broadcasts",
+    "POST",
+    summary="发一封短信: a publicity SMS to every phone that used the platform and did not reply TD",
+    audience=ADMINS,
+    body=fs.BroadcastIn,
+    response=fs.BroadcastOut,
+    status=201,
+    tags=("foresight",),
+)
+def foresight_create_broadcast(ctx):
+    return json_response(rt().broadcasts.create(ctx.identity, ctx.body), 201)
+
+
+@api.route(
+    "/v1/broadcasts",
+    summary="The broadcasts, newest first, with their progress",
+    audience=ADMINS,
+    response=fs.BroadcastPage,
+    tags=("foresight",),
+)
+def foresight_list_broadcasts(ctx):
+    return rt().broadcasts.list(ctx.identity)
+
+
+@api.route(
+    "/v1/broadcasts/{id}",
+    summary="A broadcast's progress: sent, failed, opted_out, remaining, cost",
+    audience=ADMINS,
+    response=fs.BroadcastOut,
+    errors=(404,),
+    tags=("foresight",),
+)
+def foresight_broadcast(ctx):
+    return rt().broadcasts.get(ctx.identity, ctx.params["id"])
+
+
+@api.route(
+    "/v1/hotspots",
+    summary="未诉先办: hotspots (grid × category bursts) in the caller's scope, newest first",
+    audience=Audience(roles=("dispatcher", "supervisor", "chief", "auditor", "admin")),
+    query=fs.HotspotQuery,
+    response=fs.HotspotPage,
+    errors=(404,),
+    tags=("foresight",),
+)
+def foresight_hotspots(ctx):
+    return rt().hotspots.list(ctx.identity, ctx.query.district)
+
+
+@api.route(
+    "/v1/hotspots/{id}/case",
+    "POST",
+    summary="Open a proactive petition for a hotspot; matching petitions are merged into it (并单)",
+    audience=Audience(roles=("dispatcher",)),
+    body=fs.HotspotCaseIn,
+    response=fs.HotspotOut,
+    errors=(404, 409),
+    tags=("foresight",),
+)
+def foresight_hotspot_case(ctx):
+    return rt().hotspots.case(ctx.identity, ctx.params["id"], ctx.body)
+
+
+# --- the service center: stationed units, mediation (调解), 逢六说事 meetings (CONTRACT §11) --------------
+
+MEDIATION_OPENERS = Audience(roles=("mediator", "desk", "dispatcher"))
+MEDIATORS = Audience(roles=("mediator",))
+MEDIATION_READERS = Audience(
+    roles=("mediator", "desk", "dispatcher", "reviewer", "supervisor", "chief", "auditor", "admin")
+)
+MEETING_HOSTS = Audience(roles=("desk", "dispatcher", "grid_worker"))
+
+
+@api.route(
+    "/v1/centers/{district}",
+    summary="A district's 社会治理综合服务中心 and the units stationed there (court, 信访, 人民调解 …)",
+    audience=PUBLIC,
+    response=cs.CenterOut,
+    errors=(404,),
+    tags=("center",),
+)
+def center_units(ctx):
+    return rt().center.center(ctx.params["district"])
+
+
+@api.route(
+    "/v1/mediations",
+    "POST",
+    summary="Open a mediation case (调解) for a center's or a court's mediator; parties' data sealed",
+    audience=MEDIATION_OPENERS,
+    body=cs.MediationIn,
+    response=cs.MediationOut,
+    status=201,
+    errors=(403, 404, 409),
+    tags=("center",),
+)
+def center_open_mediation(ctx):
+    return json_response(rt().center.open_mediation(ctx.identity, ctx.body.model_dump()), 201)
+
+
+@api.route(
+    "/v1/mediations",
+    summary="Mediation cases in scope: a mediator's own center's or court's, else the district's (masked)",
+    audience=MEDIATION_READERS,
+    query=cs.MediationsQuery,
+    response=cs.MediationPage,
+    errors=(404,),
+    tags=("center",),
+)
+def center_list_mediations(ctx):
+    return rt().center.list_mediations(ctx.identity, ctx.query)
+
+
+@api.route(
+    "/v1/mediations/{id}",
+    summary="A mediation case with its sessions, outcome and timeline",
+    audience=MEDIATION_READERS,
+    response=cs.MediationOut,
+    errors=(404,),
+    tags=("center",),
+)
+def center_get_mediation(ctx):
+    return rt().center.get_mediation(ctx.identity, ctx.params["id"])
+
+
+@api.route(
+    "/v1/mediations/{id}/sessions",
+    "POST",
+    summary="Schedule a mediation session; every party gets an SMS with the time and place",
+    audience=MEDIATORS,
+    body=cs.SessionIn,
+    response=cs.MediationOut,
+    errors=(404, 409),
+    tags=("center",),
+)
+def center_add_session(ctx):
+    return rt().center.add_session(ctx.identity, ctx.params["id"], ctx.body.model_dump(exclude_none=True))
+
+
+@api.route(
+    "/v1/mediations/{id}/outcome",
+    "POST",
+    summary="The outcome: agreement (a linked petition is resolved), failed (maybe to court) or withdrawn",
+    audience=MEDIATORS,
+    body=cs.OutcomeIn,
+    response=cs.MediationOut,
+    errors=(404, 409),
+    tags=("center",),
+)
+def center_conclude_mediation(ctx):
+    return rt().center.conclude(ctx.identity, ctx.params["id"], ctx.body.model_dump(exclude_none=True))
+
+
+@api.route(
+    "/v1/stats/mediation",
+    summary="调解 figures: cases, concluded, success rate per center, mediator, kind; 诉前调解 apart",
+    audience=MEDIATION_READERS,
+    query=cs.MediationStatsQuery,
+    response=cs.MediationStatsOut,
+    errors=(404,),
+    tags=("figures",),
+)
+def center_mediation_stats(ctx):
+    return rt().center.stats(ctx.identity, ctx.query)
+
+
+@api.route(
+    "/v1/meetings",
+    "POST",
+    summary="逢六说事: record a community grid's meeting",
+    audience=MEETING_HOSTS,
+    body=cs.MeetingIn,
+    response=cs.MeetingOut,
+    status=201,
+    errors=(403,),
+    tags=("center",),
+)
+def center_create_meeting(ctx):
+    return json_response(rt().center.create_meeting(ctx.identity, ctx.body.model_dump()), 201)
+
+
+@api.route(
+    "/v1/meetings",
+    summary="A grid's 逢六说事 meetings, newest first, with their issues and how many were solved that day",
+    audience=OPERATORS,
+    query=cs.MeetingsQuery,
+    response=cs.MeetingPage,
+    errors=(404,),
+    tags=("center",),
+)
+def center_list_meetings(ctx):
+    return rt().center.list_meetings(ctx.identity, ctx.query.grid)
+
+
+@api.route(
+    "/v1/meetings/{id}/issues",
+    "POST",
+    summary="An issue raised at a meeting becomes a petition (channel meeting) linked to it",
+    audience=MEETING_HOSTS,
+    body=PetitionIn,
+    response=ps.PetitionOut,
+    status=201,
+    errors=(403, 404, 409),
+    tags=("center",),
+)
+def center_meeting_issue(ctx):
+    status, body = rt().center.raise_issue(ctx.identity, ctx.params["id"], ctx.body)
+    return json_response(body, status)
+
+
+# --- the grid network at work (CONTRACT §10) ------------------------------------------------------
+
+GRID_WORKERS = Audience(roles=("grid_worker",))
+
+
+@api.route(
+    "/v1/grid/petitions",
+    "POST",
+    summary="A grid worker files for a resident (channel grid), or resolves it there (resolved_on_spot)",
+    audience=GRID_WORKERS,
+    body=gs.GridPetitionIn,
+    response=ps.PetitionOut,
+    status=201,
+    errors=(403, 409),
+    tags=("grid",),
+    headers=(("Idempotency-Key", "the same key and body return the same petition"),),
+)
+def grid_file_petition(ctx):
+    status, body = rt().grid.file(ctx.identity, ctx.body, idempotency_key(ctx))
+    return json_response(body, status)
+
+
+@api.route(
+    "/v1/grid/visits",
+    "POST",
+    summary="敲门行动: log a door-knock visit in the worker's grid (or one below it)",
+    audience=GRID_WORKERS,
+    body=gs.VisitIn,
+    response=gs.VisitOut,
+    status=201,
+    errors=(403,),
+    tags=("grid",),
+)
+def grid_log_visit(ctx):
+    return json_response(rt().grid.visit(ctx.identity, ctx.body), 201)
+
+
+@api.route(
+    "/v1/grid/visits",
+    summary="A grid's visits in a month (it and the grids below it), counted per worker",
+    audience=Audience(roles=("grid_worker", "dispatcher", "supervisor", "chief", "auditor", "admin")),
+    query=gs.VisitsQuery,
+    response=gs.VisitsOut,
+    errors=(404,),
+    tags=("grid",),
+)
+def grid_visits(ctx):
+    return rt().grid.visits(ctx.identity, ctx.query.grid, ctx.query.month)
+
+
+@api.route(
+    "/v1/uploads",
+    "POST",
+    summary="Evidence upload: a presigned PUT (JPEG, PNG or PDF, at most 10 MB) and its evidence key",
+    audience=Audience(roles=("grid_worker", "handler", "desk", "mediator", "dispatcher")),
+    body=gs.UploadIn,
+    response=gs.UploadOut,
+    status=201,
+    tags=("grid",),
+)
+def grid_upload(ctx):
+    return json_response(rt().grid.upload(ctx.identity, ctx.body.content_type, ctx.body.size), 201)
+
+
+@api.route(
+    "/v1/pool",
+    summary="基层吹哨: the district's claim pool (待认领), soonest claim deadline first",
+    audience=Audience(roles=("handler", "dispatcher", "supervisor", "grid_worker")),
+    query=gs.PoolQuery,
+    response=gs.PoolOut,
+    errors=(404,),
+    tags=("grid",),
+)
+def grid_pool(ctx):
+    return rt().grid.pool(ctx.identity, ctx.query.district)
+
+
+@api.route(
+    "/v1/stats/grid",
+    summary="Grid figures: visits per worker, the pool's claim times (median, p90) and fallbacks",
+    audience=Audience(roles=("dispatcher", "supervisor", "chief", "auditor", "admin")),
+    query=gs.GridStatsQuery,
+    response=gs.GridStatsOut,
+    errors=(404,),
+    tags=("figures",),
+)
+def grid_stats(ctx):
+    return rt().grid.stats(ctx.identity, ctx.query)
+
+
+@api.route(
+    "/v1/reports",
+    "POST",
+    summary="每月一题 / 年度大数据分析报告: HTML and PDF with charts, of a district or the city, in S3",
+    audience=Audience(roles=("supervisor", "chief", "admin")),
+    body=fs.ReportIn,
+    response=fs.ReportOut,
+    status=201,
+    errors=(404,),
+    tags=("foresight",),
+)
+def foresight_make_report(ctx):
+    return json_response(rt().reports.generate(ctx.identity, ctx.body), 201)
+
+
+@api.route(
+    "/v1/reports",
+    summary="The reports in the caller's scope, newest period first, with presigned download URLs",
+    audience=Audience(roles=("supervisor", "chief", "auditor", "admin")),
+    query=fs.ReportQuery,
+    response=fs.ReportPage,
+    errors=(404,),
+    tags=("foresight",),
+)
+def foresight_reports(ctx):
+    return rt().reports.list(ctx.identity, ctx.query.district)
 
 
 # --- local controls (stage local only) ------------------------------------------------
@@ -450,6 +919,7 @@ def local_move_clock(ctx):
     tags=("local",),
 )
 def local_sweep(ctx):
+    rt().settle()  # the local outbox drain first: what a commit handed it is not swept twice
     return rt().run_sweep()
 
 
@@ -463,6 +933,7 @@ def local_sweep(ctx):
     tags=("local",),
 )
 def local_outbox(ctx):
+    rt().settle()  # let the local outbox drain catch up: what was committed before this call is listed
     return controls.outbox(ctx.query.to)
 
 
@@ -495,19 +966,56 @@ def local_inbound_sms(ctx):
     return rt().inbound.handle_reply(ctx.body.from_, ctx.body.text)
 
 
+@api.route(
+    "/_local/broadcasts/run",
+    "POST",
+    summary="Run the broadcasts once (limit: SMS this run; crash_after: die after N sends, unmarked)",
+    audience=PUBLIC,
+    body=fs.BroadcastRunIn,
+    response=fs.BroadcastRunOut,
+    local_only=True,
+    tags=("local",),
+)
+def local_run_broadcasts(ctx):
+    return rt().broadcasts.run_due(limit=ctx.body.limit, crash_after=ctx.body.crash_after)
+
+
+@api.route(
+    "/_local/hotspots",
+    "POST",
+    summary="Run the hourly hotspot detection once now",
+    audience=PUBLIC,
+    body=fs.HotspotRunIn,
+    response=fs.HotspotRunOut,
+    local_only=True,
+    tags=("local",),
+)
+def local_hotspots(ctx):
+    return rt().hotspots.run(ctx.body.district)
+
+
 # --- schedules and subscriptions ----------------------------------------------------------------
 
 
 @app.schedule(Cron(30, 16, "*", "*", "?", "*"))  # 00:30 Asia/Shanghai: yesterday complete
 @observed("audit_daily_export")
 def audit_daily_export(event):
-    return rt().export()
+    job = (event.to_dict().get("detail") or {}).get("job")  # POST /v1/exports hands its job here
+    return rt().export_jobs.run(job) if job else rt().export()
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 @observed("sla_sweep")
 def sla_sweep(event):
     return rt().run_sweep()
+
+
+@app.on_dynamodb_record(stream_arn=constants.OUTBOX_STREAM_ARN, batch_size=100, starting_position="LATEST")
+@observed("notify_outbox_stream")
+def notify_outbox_stream(event):
+    """The outbox table's stream: publishes what a commit just queued (the request did not wait for SNS)."""
+    ids = [r.new_image["id"]["S"] for r in event if r.event_name == "INSERT" and r.new_image]
+    return rt().publish_stream(ids)
 
 
 @app.on_sns_message(topic=constants.INBOUND_SMS_TOPIC)
@@ -518,3 +1026,22 @@ def notify_inbound_sms(event):
 
     reply = json.loads(event.message)
     return rt().inbound.handle_reply(reply.get("originationNumber", ""), reply.get("messageBody", ""))
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+@observed("foresight_broadcasts")
+def foresight_broadcasts(event):
+    """Each minute: the active broadcasts go on, up to the throttle (policy), outside quiet hours."""
+    return rt().broadcasts.run_due()
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS))
+@observed("foresight_hotspots")
+def foresight_hotspot_detection(event):
+    return rt().hotspots.run()
+
+
+@app.schedule(Cron(0, 1, 1, "*", "?", "*"))  # the 1st, 09:00 Shanghai: last month (January: last year too)
+@observed("foresight_monthly_reports")
+def foresight_monthly_reports(event):
+    return rt().reports.scheduled()

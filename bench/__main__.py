@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import sys
 
-from bench import console_size, export, import_time, requests_per_petition, sweep
+from bench import (
+    console_size,
+    cost,
+    export,
+    export_day,
+    foresight,
+    import_time,
+    intake,
+    load,
+    requests_per_petition,
+    stats,
+    sweep,
+)
 
 BENCHES = {
     "import": import_time.main,
@@ -12,6 +24,12 @@ BENCHES = {
     "sweep": sweep.main,
     "console": console_size.main,
     "export": export.main,
+    "foresight": foresight.main,
+    "stats": stats.main,  # issue 14: /v1/stats for a year city-wide from rollups, beside the full read
+    "intake": intake.main,  # issue 17: creates/s beside GET /health and a bare transaction, same run
+    "export-day": export_day.main,  # issue 17: one day's export at 10k and 100k petitions
+    "load": load.main,  # issue 17: minutes of petitions with actions and sweeps; p50/p99, errors, lost
+    "cost": cost.main,  # issue 17: per 1,000 petitions at list prices, beside a Step Functions clock
 }
 
 

@@ -58,7 +58,7 @@ def populate(start: int, stop: int, t0: datetime) -> None:
     from chalicelib.clock import iso
     from chalicelib.petitions.domain import Petition
     from chalicelib.petitions.models import EventItem, PetitionItem
-    from chalicelib.petitions.repository import to_doc, utc_key
+    from chalicelib.petitions.repository import day_shard, to_doc, utc_key
 
     with PetitionItem.batch_write() as pb, EventItem.batch_write() as eb:
         for i in range(start, stop):
@@ -99,12 +99,14 @@ def populate(start: int, stop: int, t0: datetime) -> None:
             prev = ""
             for seq in range(1, EVENTS_PER_PETITION + 1):
                 digest = hashlib.sha256(f"{prev}|{pid}|{seq}".encode()).hexdigest()
+                at = iso(created + timedelta(minutes=20 * (seq - 1)))
                 eb.save(
                     EventItem(
                         petition_id=pid,
                         seq=seq,
                         type=EVENT_TYPES[seq - 1],
-                        at=iso(created + timedelta(minutes=20 * (seq - 1))),
+                        at=at,
+                        day_shard=day_shard(pid, at),
                         actor="citizen" if seq == 1 else f"dispatcher@{district}",
                         data={},
                         prev_hash=prev,

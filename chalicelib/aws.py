@@ -43,3 +43,16 @@ def reset_clients() -> None:
     with _lock:
         _clients.clear()
         _listeners.clear()
+
+
+def download_if_exists(bucket: str, key: str, path: str) -> bool:
+    """Fetches an S3 object to a file; False when there is no such object (the export's merge)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        client("s3").download_file(bucket, key, path)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey"):
+            return False
+        raise
+    return True

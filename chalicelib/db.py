@@ -8,7 +8,10 @@ re-binds on the next call instead of at import time.
 
 from __future__ import annotations
 
+import random
 import threading
+import time
+from typing import Any
 
 from pynamodb.connection import Connection
 from pynamodb.expressions.condition import Condition
@@ -68,40 +71,58 @@ def all_connections() -> list:
 # --- one transaction across the features' tables ------------------------------------------------------
 
 
+CONFLICT_RETRIES = 4  # a transaction cancelled for another's lock on an item is sent again this often
+
+
 class DynamoTransaction:
     """Collects labelled writes from the features' stores and commits them as one
     TransactWriteItems. Stores add to it through :meth:`save`; nothing above the stores
     sees a PynamoDB item."""
 
     def __init__(self) -> None:
-        self.writes: list[tuple[str, Model, Condition | None]] = []
+        self.writes: list[tuple[str, Model, Condition | None, list[Any] | None]] = []
 
     def save(self, label: str, item: Model, condition: Condition | None = None) -> None:
-        self.writes.append((label, item, condition))
+        self.writes.append((label, item, condition, None))
+
+    def update(self, label: str, item: Model, actions: list[Any]) -> None:
+        """An UpdateItem of ``item``'s key with ``actions`` (e.g. ADD to counters)."""
+        self.writes.append((label, item, None, actions))
 
     def __len__(self) -> int:
         return len(self.writes)
 
     def commit(self) -> None:
+        """One TransactWriteItems. Failed conditions raise ``TransactionConflict`` with their labels.
+        A transaction cancelled only because another one held an item (``TransactionConflict``
+        reasons: two changes ADDing to the same rollup counter at once) applied nothing, so it is
+        sent again, a few times with a short jittered backoff, before the error goes up."""
         from pynamodb.exceptions import TransactWriteError
         from pynamodb.transactions import TransactWrite
 
         if not self.writes:
             return
-        try:
-            with TransactWrite(connection=connection()) as tx:
-                for _, item, condition in self.writes:
-                    tx.save(item, condition=condition)
-        except TransactWriteError as exc:
-            reasons = exc.cancellation_reasons or []
-            labels = [
-                self.writes[i][0]
-                for i, r in enumerate(reasons)
-                if r is not None and r.code == "ConditionalCheckFailed"
-            ]
-            if labels:
-                raise TransactionConflict(labels) from exc
-            raise
+        for attempt in range(CONFLICT_RETRIES + 1):
+            try:
+                with TransactWrite(connection=connection()) as tx:
+                    for _, item, condition, actions in self.writes:
+                        if actions is None:
+                            tx.save(item, condition=condition)
+                        else:
+                            tx.update(item, actions=actions, condition=condition)
+                return
+            except TransactWriteError as exc:
+                reasons = exc.cancellation_reasons or []
+                # PynamoDB sends the puts first, then the updates: the reasons come in that order.
+                sent = [w for w in self.writes if w[3] is None] + [w for w in self.writes if w[3] is not None]
+                codes = [r.code if r is not None else None for r in reasons]
+                labels = [sent[i][0] for i, code in enumerate(codes) if code == "ConditionalCheckFailed"]
+                if labels:
+                    raise TransactionConflict(labels) from exc
+                if "TransactionConflict" in codes and attempt < CONFLICT_RETRIES:
+                    time.sleep(random.uniform(0.01, 0.03) * 2**attempt)
+                    continue
+                raise
 
 
 class DynamoDatabase:

@@ -28,10 +28,16 @@ class Settings(BaseModel):
     table_idempotency: str = "fzt-idempotency"
     table_violations: str = "fzt-violations"
     table_citizen: str = "fzt-citizen"
+    table_grid: str = "fzt-grid"
+    table_center: str = "fzt-center"
+    table_supervision: str = "fzt-supervision"
+    table_foresight: str = "fzt-foresight"
     topic_orders_arn: str = ""
     topic_supervision_arn: str = ""
     export_bucket: str = ""
     export_dir: str = ""
+    # The export function an on-demand export job is handed to (async invoke; AWS stages only).
+    export_function: str = ""
     # Signs local operator tokens; in AWS operators carry Cognito tokens instead.
     token_secret: str = Field(default="local-only-token-secret", repr=False)
     # Keys the phone hash used for look-ups and for pseudonymised exports.
@@ -74,10 +80,15 @@ _ENV = {
     "table_idempotency": "FZT_TABLE_IDEMPOTENCY",
     "table_violations": "FZT_TABLE_VIOLATIONS",
     "table_citizen": "FZT_TABLE_CITIZEN",
+    "table_grid": "FZT_TABLE_GRID",
+    "table_center": "FZT_TABLE_CENTER",
+    "table_supervision": "FZT_TABLE_SUPERVISION",
+    "table_foresight": "FZT_TABLE_FORESIGHT",
     "topic_orders_arn": "FZT_TOPIC_ORDERS_ARN",
     "topic_supervision_arn": "FZT_TOPIC_SUPERVISION_ARN",
     "export_bucket": "FZT_EXPORT_BUCKET",
     "export_dir": "FZT_EXPORT_DIR",
+    "export_function": "FZT_EXPORT_FUNCTION",
     "token_secret": "FZT_TOKEN_SECRET",
     "phone_key": "FZT_PHONE_KEY",
     "data_key": "FZT_DATA_KEY",

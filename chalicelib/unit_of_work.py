@@ -18,7 +18,7 @@ features never import it back: the runtime hands it to their services.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from chalicelib.clock import iso, utc_key
@@ -27,9 +27,13 @@ from chalicelib.notify.outbox import OutboxRecord
 from chalicelib.notify.quiet import deliver_at
 from chalicelib.petitions import chain
 from chalicelib.petitions.domain import Env, Notice, Outcome, Petition, Violation
+from chalicelib.petitions.machine import OPEN
 from chalicelib.sla.ladder import next_due
 from chalicelib.sla.timer_store import Timer
 from chalicelib.sla.violation_store import ViolationRecord
+from chalicelib.supervision import rollups
+from chalicelib.supervision.records import Record, plan_records
+from chalicelib.supervision.store import shard
 
 Stage = Callable[[Any], None]  # adds a caller's own write to the transaction (intake's idempotency key)
 
@@ -58,6 +62,11 @@ class TimerWrites(Protocol):
 
 class ViolationWrites(Protocol):
     def stage(self, tx: Any, v: ViolationRecord) -> None: ...
+
+
+class SupervisionWrites(Protocol):
+    def stage_counters(self, tx: Any, pk: str, sk: str, deltas: dict[str, int]) -> None: ...
+    def stage_record(self, tx: Any, record: Record, *, new: bool = False) -> None: ...
 
 
 # --- planning (pure) ----------------------------------------------------------------------------------------
@@ -143,6 +152,26 @@ def plan_violations(p: Petition, violations: list[Violation], seq: int) -> list[
     return records
 
 
+def plan_rollups(p: Petition, events: list[dict], env: Env) -> tuple[Petition, dict, dict]:
+    """The petition with its tally and contribution brought up to date by ``events``, and the
+    counter deltas that takes (keyed with the petition's shard)."""
+    tally = rollups.fold(p.tally, events, p.created_at, env.calendar)
+    p = replace(p, tally=tally)
+    now = rollups.contribution(p, OPEN)
+    units, grids = rollups.deltas(p.rolled, now)
+    n = shard(p.id)
+    return (
+        replace(p, rolled=now),
+        {(*key, n): d for key, d in units.items()},
+        {(*key, n): d for key, d in grids.items()},
+    )
+
+
+def stage_rollups(tx: Any, store: SupervisionWrites, units: dict, grids: dict) -> None:
+    for pk, sk, deltas in rollups.items(units, grids):
+        store.stage_counters(tx, pk, sk, deltas)
+
+
 # --- the unit of work ---------------------------------------------------------------------------------
 
 
@@ -153,8 +182,15 @@ class UnitOfWork:
     outbox: OutboxWrites
     timers: TimerWrites
     violations: ViolationWrites
+    supervision: SupervisionWrites
     # Set by the runtime once the publisher exists (it writes back through this unit of work).
     publish: Callable[[list[str], Env], None] | None = None
+    # Set by the runtime: writes a new petition brings along in its own transaction (foresight's
+    # broadcast recipients: the phone that used the platform), each given (tx, petition).
+    on_create: list[Callable[[Any, Petition], None]] = field(default_factory=list)
+    # Set by the runtime: writes any change brings along, given (tx, petition, its linked events)
+    # (the grid's claim pool: posted, claimed and fallen-back items, in the petition's transaction).
+    on_change: list[Callable[[Any, Petition, list[dict]], None]] = field(default_factory=list)
 
     def commit(
         self, outcome: Outcome, env: Env, *, new: bool = False, extra: Iterable[Stage] = ()
@@ -178,6 +214,8 @@ class UnitOfWork:
             (outcome.petition, outcome.events, outcome.notifications, outcome.violations),
             *[(p, e, [], []) for p, e in outcome.others],
         ]
+        units: dict = {}
+        grids: dict = {}
         for index, (petition, events, notes, violations) in enumerate(changes):
             first_seq = petition.last_seq + 1
             records = plan_outbox(petition, notes, first_seq, env, self._sealed_phone)
@@ -191,6 +229,9 @@ class UnitOfWork:
             petition = replace(
                 petition, last_hash=last_hash, last_seq=first_seq + len(linked) - 1, timer_key=timer.key
             )
+            petition, unit_deltas, grid_deltas = plan_rollups(petition, linked, env)
+            rollups.merge_into(units, unit_deltas)
+            rollups.merge_into(grids, grid_deltas)
             self.petitions.stage(tx, petition, new=new and index == 0)
             self.petitions.stage_events(tx, petition.id, linked)
             for record in records:
@@ -199,9 +240,17 @@ class UnitOfWork:
                 self.timers.stage(tx, timer)
             for v in plan_violations(petition, violations, first_seq):
                 self.violations.stage(tx, v)
+            for supervision_record in plan_records(petition, linked):
+                self.supervision.stage_record(tx, supervision_record)
+            for on_change in self.on_change:
+                on_change(tx, petition, linked)
             outbox_ids += [r.id for r in records]
             if index == 0:
                 stored = replace(petition, version=(petition.version or 0) + 1)
+                for hook in self.on_create if new else ():
+                    hook(tx, petition)
+        # One update per counter item, however many petitions of the change fall under it.
+        stage_rollups(tx, self.supervision, units, grids)
         for stage in extra:
             stage(tx)
         try:

@@ -38,9 +38,14 @@ TABLES = {
     "idempotency": ("FZT_TABLE_IDEMPOTENCY", "IdempotencyTable"),
     "violations": ("FZT_TABLE_VIOLATIONS", "ViolationsTable"),
     "citizen": ("FZT_TABLE_CITIZEN", "CitizenTable"),
+    "grid": ("FZT_TABLE_GRID", "GridTable"),
+    "center": ("FZT_TABLE_CENTER", "CenterTable"),
+    "supervision": ("FZT_TABLE_SUPERVISION", "SupervisionTable"),
+    "foresight": ("FZT_TABLE_FORESIGHT", "ForesightTable"),
 }
 TOPICS = {"FZT_TOPIC_ORDERS_ARN": "OrdersTopic", "FZT_TOPIC_SUPERVISION_ARN": "SupervisionTopic"}
 BUCKET = "ExportBucket"
+EXPORT_FUNCTION = "AuditDailyExport"  # chalice's logical id of app.audit_daily_export
 
 # What PynamoDB sends for the app's reads and writes. Transactions (TransactWriteItems) are
 # authorised per item as PutItem; nothing deletes (the timeline is append-only) and nothing
@@ -49,11 +54,19 @@ BUCKET = "ExportBucket"
 READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query")
 WRITE_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem")
 SCAN_ACTIONS = ("dynamodb:Scan",)
+# What Lambda's event source mapping needs of a function's role to read a table's stream.
+STREAM_ACTIONS = (
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+    "dynamodb:ListStreams",
+)
 # The export reads these tables whole (chalicelib/audit/export.py SOURCES); nothing else scans.
 EXPORTED = frozenset({"petitions", "events", "outbox", "violations"})
 EVERY_TABLE = frozenset(TABLES)
 LOG_GROUPS = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/*"
-PETITION_WRITES = frozenset({"petitions", "events", "timers", "outbox", "violations"})
+# Every petition change also moves the rollup counters and supervision records (supervision table).
+PETITION_WRITES = frozenset({"petitions", "events", "timers", "outbox", "violations", "supervision"})
 
 
 @dataclass(frozen=True)
@@ -66,6 +79,11 @@ class Access:
     topics: bool = False  # publish to the orders and supervision topics, and SMS to phones
     bucket: bool = False  # write Parquet under exports/ in the export bucket
     sign_in: bool = False  # verifies operators' tokens (the OIDC settings)
+    evidence: bool = False  # presigns PUTs and GETs of evidence/* in the export bucket, HEADs them (§10)
+    reports: bool = False  # writes reports/* in the export bucket and presigns their GETs (§13)
+    streams: frozenset[str] = frozenset()  # reads these tables' DynamoDB streams (its event source)
+    export_jobs: bool = False  # puts and gets export-jobs/* in the export bucket (jobs, the watermark)
+    starts_exports: bool = False  # invokes the export function asynchronously (POST /v1/exports)
 
     @property
     def tables(self) -> frozenset[str]:
@@ -75,15 +93,53 @@ class Access:
 # Every Lambda function of the app (Chalice's names, as in app.py) and exactly what it may touch.
 # A function chalice packages that is missing here fails `make package`: add it with its grants.
 FUNCTIONS: dict[str, Access] = {
-    # Every HTTP route. POST /v1/exports runs the on-demand export inside this function
-    # (export.run_export), hence the Scan of the exported tables and the bucket.
-    "api_handler": Access(writes=EVERY_TABLE, scans=EXPORTED, topics=True, bucket=True, sign_in=True),
+    # Every HTTP route. POST /v1/exports records a job and invokes the export function for it
+    # (chalicelib/audit/jobs.py): this function neither scans nor writes the exports.
+    "api_handler": Access(
+        writes=EVERY_TABLE,
+        topics=True,
+        sign_in=True,
+        evidence=True,
+        reports=True,
+        export_jobs=True,
+        starts_exports=True,
+    ),
     # Due timers → the ladder's steps committed with the petition; then drains the outbox.
-    "sla_sweep": Access(reads=frozenset({"directory"}), writes=PETITION_WRITES, topics=True),
-    # The daily Parquet export: reads, never writes a table, publishes nothing.
-    "audit_daily_export": Access(scans=EXPORTED, bucket=True),
-    # A citizen's 1/2/3 reply: finds the petition by phone hash (by_phone), records the rating.
-    "notify_inbound_sms": Access(reads=frozenset({"directory"}), writes=PETITION_WRITES, topics=True),
+    # (and the grid's claim pool: an unclaimed petition handed to the center closes its pool item)
+    "sla_sweep": Access(reads=frozenset({"directory"}), writes=PETITION_WRITES | {"grid"}, topics=True),
+    # The daily Parquet export, and the on-demand export jobs: reads (the day's changes through the
+    # events' by_day index and batch reads; whole tables on the first export), never writes a table,
+    # publishes nothing; merges changed rows into their partitions (reads them back).
+    "audit_daily_export": Access(
+        reads=EXPORTED | {"directory"}, scans=EXPORTED, bucket=True, export_jobs=True
+    ),
+    # A citizen's 1/2/3 reply: finds the petition by phone hash (by_phone), records the rating;
+    # a TD (退订) is written to the foresight table's opt-outs.
+    "notify_inbound_sms": Access(
+        reads=frozenset({"directory"}), writes=PETITION_WRITES | {"foresight"}, topics=True
+    ),
+    # The outbox table's stream: publishes what a commit queued (the request never waits for SNS), and
+    # marks each outcome with its timeline event through the unit of work (petition writes).
+    "notify_outbox_stream": Access(
+        reads=frozenset({"directory"}), writes=PETITION_WRITES, topics=True, streams=frozenset({"outbox"})
+    ),
+    # 发一封短信, each minute: recipients, opt-outs, the broadcast's cursor and deliveries; SMS to phones.
+    "foresight_broadcasts": Access(
+        reads=frozenset({"directory"}), writes=frozenset({"foresight"}), topics=True
+    ),
+    # 每月一题 / 年度报告 on the 1st: figures from the rollups (stats), the center's mediation figures
+    # (its cases; the petitions' triage events), hotspots and the report index (foresight), the HTML
+    # and PDF under reports/.
+    "foresight_monthly_reports": Access(
+        reads=frozenset({"directory", "supervision", "center", "petitions", "events"}),
+        writes=frozenset({"foresight"}),
+        reports=True,
+    ),
+    # 未诉先办, hourly: counts the district's petitions (district index), opens and cools hotspots, sends
+    # their notices through the outbox, and merges matching petitions into a hotspot's proactive case.
+    "foresight_hotspot_detection": Access(
+        reads=frozenset({"directory"}), writes=PETITION_WRITES | {"foresight"}, topics=True
+    ),
 }
 
 
@@ -148,6 +204,17 @@ def policy_statements(access: Access, indexed: frozenset[str]) -> list[dict]:
                 "Resource": [_table_arn(t) for t in sorted(access.scans)],
             }
         )
+    if access.streams:
+        statements.append(
+            {
+                "Sid": "ReadStreams",
+                "Effect": "Allow",
+                "Action": list(STREAM_ACTIONS),
+                "Resource": [
+                    {"Fn::Sub": "${%s.Arn}/stream/*" % TABLES[t][1]} for t in sorted(access.streams)
+                ],
+            }
+        )
     if access.topics:
         statements += [
             {
@@ -167,14 +234,54 @@ def policy_statements(access: Access, indexed: frozenset[str]) -> list[dict]:
             },
         ]
     if access.bucket:
-        # Write only: the export uploads its Parquet files and never reads them back
-        # (auditors query them through Athena with their own credentials).
+        # The export uploads its Parquet files, and reads back a partition it merges changed rows
+        # into (incremental exports); it never deletes (auditors query through Athena).
         statements.append(
             {
                 "Sid": "WriteExports",
                 "Effect": "Allow",
-                "Action": ["s3:PutObject"],
+                "Action": ["s3:PutObject", "s3:GetObject"],
                 "Resource": {"Fn::Sub": "${%s.Arn}/exports/*" % BUCKET},
+            }
+        )
+    if access.export_jobs:
+        statements.append(
+            {
+                "Sid": "ExportJobs",
+                "Effect": "Allow",
+                "Action": ["s3:PutObject", "s3:GetObject"],
+                "Resource": {"Fn::Sub": "${%s.Arn}/export-jobs/*" % BUCKET},
+            }
+        )
+    if access.starts_exports:
+        statements.append(
+            {
+                "Sid": "StartExports",
+                "Effect": "Allow",
+                "Action": ["lambda:InvokeFunction"],
+                "Resource": {"Fn::GetAtt": [EXPORT_FUNCTION, "Arn"]},
+            }
+        )
+    if access.evidence:
+        # Evidence objects (§10): a presigned URL carries the signer's rights, so the API's role may
+        # put and get under evidence/ only (HEAD is authorised as GetObject); never the exports.
+        statements.append(
+            {
+                "Sid": "Evidence",
+                "Effect": "Allow",
+                "Action": ["s3:PutObject", "s3:GetObject"],
+                "Resource": {"Fn::Sub": "${%s.Arn}/evidence/*" % BUCKET},
+            }
+        )
+    if access.reports:
+        # Reports (§13): written under reports/ and read back only through presigned GETs (which carry
+        # the signer's rights); nothing else of the bucket.
+        statements.append(
+            {
+                "Sid": "Reports",
+                "Effect": "Allow",
+                "Action": ["s3:PutObject", "s3:GetObject"],
+                "Resource": {"Fn::Sub": "${%s.Arn}/reports/*" % BUCKET},
             }
         )
     return statements
@@ -255,8 +362,10 @@ def environment(access: Access) -> dict:
     env = {TABLES[t][0]: {"Ref": TABLES[t][1]} for t in sorted(access.tables)}
     if access.topics:
         env.update({k: {"Ref": v} for k, v in TOPICS.items()})
-    if access.bucket:
+    if access.bucket or access.reports or access.export_jobs:
         env["FZT_EXPORT_BUCKET"] = {"Ref": BUCKET}
+    if access.starts_exports:
+        env["FZT_EXPORT_FUNCTION"] = {"Ref": EXPORT_FUNCTION}
     # Every function: settings refuse to start on dev/prod without the keys.
     env.update({k: {"Ref": name} for k, (name, _, _) in SECRET_PARAMETERS.items()})
     if access.sign_in:
@@ -267,6 +376,25 @@ def environment(access: Access) -> dict:
             }
         )
     return env
+
+
+def stream_events(name: str, res: dict, access: Access) -> dict:
+    """A function's DynamoDB stream events, pointed at the stack's own table streams: chalice needs a
+    literal ARN in app.py (constants.OUTBOX_STREAM_ARN), replaced here by Fn::GetAtt. Fails on a
+    stream this module does not know or that the function has no grant to read."""
+    from chalicelib.constants import OUTBOX_STREAM_ARN
+
+    known = {OUTBOX_STREAM_ARN: "outbox"}
+    out = {}
+    for event_name, event in (res["Properties"].get("Events") or {}).items():
+        if event.get("Type") != "DynamoDB":
+            continue
+        table = known.get(event["Properties"].get("Stream"))
+        if table is None or table not in access.streams:
+            raise SystemExit(f"infra/package.py: {name} reads a stream it has no grant for: {event!r}")
+        stream = {"Fn::GetAtt": [TABLES[table][1], "StreamArn"]}
+        out[event_name] = {**event, "Properties": {**event["Properties"], "Stream": stream}}
+    return out
 
 
 def function_name(resource: dict) -> str:
@@ -313,6 +441,9 @@ def wiring(chalice_template: dict, template: dict) -> dict:
         access = FUNCTIONS[name]
         variables = {**res["Properties"].get("Environment", {}).get("Variables", {}), **environment(access)}
         out[logical] = {"Properties": {"Environment": {"Variables": variables}}}
+        events = stream_events(name, res, access)
+        if events:
+            out[logical]["Properties"]["Events"] = events
         out[role] = {
             "Properties": {
                 "Policies": [

@@ -26,6 +26,7 @@ from chalicelib.petitions.paging import merge_page
 from chalicelib.runtime import Stores
 from chalicelib.sla.timer_store import Timer
 from chalicelib.sla.violation_store import ViolationRecord
+from chalicelib.supervision.records import Record
 
 
 class MemoryDatabase:
@@ -255,11 +256,66 @@ class MemoryViolations:
             rows = [v for v in self.rows.values() if match(v) and lo <= v.sk <= hi]
         return sorted(rows, key=lambda v: v.sk, reverse=True)[:limit]
 
+    def get(self, unit: str, sk: str) -> ViolationRecord | None:
+        with self.db.lock:
+            return self.rows.get((unit, sk))
+
     def of_unit(self, unit: str, lo: str, hi: str, limit: int) -> list[ViolationRecord]:
         return self._select(lambda v: v.unit == unit, lo, hi, limit)
 
     def of_district(self, district: str, lo: str, hi: str, limit: int) -> list[ViolationRecord]:
         return self._select(lambda v: v.district == district, lo, hi, limit)
+
+
+class MemorySupervision:
+    """The supervision table: counters ADDed, records put, read back by partition and sort key."""
+
+    def __init__(self, db: MemoryDatabase) -> None:
+        self.db = db
+        self.counter_rows: dict[str, dict[str, dict[str, int]]] = db.tables["supervision_counters"]
+        self.record_rows: dict[str, dict[str, Record]] = db.tables["supervision_records"]
+
+    def stage_counters(self, tx: MemoryTransaction, pk: str, sk: str, deltas: dict[str, int]) -> None:
+        def apply() -> None:
+            row = self.counter_rows.setdefault(pk, {}).setdefault(sk, {})
+            for name, value in deltas.items():
+                row[name] = row.get(name, 0) + value
+
+        tx.add("rollup", lambda: True, apply)
+
+    def stage_record(self, tx: MemoryTransaction, record: Record, *, new: bool = False) -> None:
+        def check() -> bool:
+            return not new or record.sk not in self.record_rows.get(record.pk, {})
+
+        def apply() -> None:
+            self.record_rows.setdefault(record.pk, {})[record.sk] = copy.deepcopy(record)
+
+        tx.add("supervision", check, apply)
+
+    def counters(self, pk: str, lo: str, hi: str) -> Iterator[tuple[str, dict[str, int]]]:
+        with self.db.lock:
+            rows = sorted(self.counter_rows.get(pk, {}).items())
+        for sk, values in rows:
+            if lo <= sk <= hi:
+                yield sk, {k: v for k, v in values.items() if v}
+
+    def records(self, pk: str, prefix: str = "", limit: int | None = None) -> list[Record]:
+        with self.db.lock:
+            rows = sorted(self.record_rows.get(pk, {}).items(), reverse=True)
+        out = [copy.deepcopy(r) for sk, r in rows if sk.startswith(prefix)]
+        return out[:limit] if limit is not None else out
+
+    def records_between(self, pk: str, lo: str, hi: str) -> list[Record]:
+        with self.db.lock:
+            rows = sorted(self.record_rows.get(pk, {}).items())
+        return [copy.deepcopy(r) for sk, r in rows if lo <= sk <= hi]
+
+    def scan_records(self, prefix: str, page_size: int = 500) -> Iterator[Record]:
+        with self.db.lock:
+            rows = [
+                r for pk, table in self.record_rows.items() if pk.startswith(prefix) for r in table.values()
+            ]
+        yield from (copy.deepcopy(r) for r in rows)
 
 
 class MemoryIdempotency:
@@ -306,6 +362,74 @@ class MemoryDirectory:
             return [copy.deepcopy(b) for _, b in sorted(self.calendar.items())]
 
 
+class MemoryCenter:
+    """The center table (chalicelib/center/store.py): version-checked cases and meetings, append-only
+    case events, cases per unit or district by created key, meetings per grid newest first."""
+
+    def __init__(self, db: MemoryDatabase) -> None:
+        self.db = db
+        self.case_rows: dict[str, Any] = db.tables["center_cases"]
+        self.event_rows: dict[str, dict[int, dict]] = db.tables["center_events"]
+        self.meeting_rows: dict[str, Any] = db.tables["center_meetings"]
+
+    def _stage_versioned(self, tx: MemoryTransaction, label: str, rows: dict, obj: Any, new: bool) -> None:
+        def check() -> bool:
+            held = rows.get(obj.id)
+            return held is None if new else held is not None and held.version == obj.version
+
+        def apply() -> None:
+            rows[obj.id] = replace(copy.deepcopy(obj), version=obj.version + 1)
+
+        tx.add(label, check, apply)
+
+    def stage_case(self, tx: MemoryTransaction, case: Any, *, new: bool) -> None:
+        self._stage_versioned(tx, "mediation", self.case_rows, case, new)
+
+    def stage_case_events(self, tx: MemoryTransaction, case_id: str, events: list[dict]) -> None:
+        for e in events:
+            tx.add(
+                "mediation-event",
+                lambda seq=e["seq"]: seq not in self.event_rows.get(case_id, {}),
+                lambda e=e: self.event_rows.setdefault(case_id, {}).__setitem__(e["seq"], dict(e)),
+            )
+
+    def case(self, case_id: str) -> Any:
+        with self.db.lock:
+            held = self.case_rows.get(case_id)
+            return copy.deepcopy(held) if held else None
+
+    def case_events(self, case_id: str) -> list[dict]:
+        with self.db.lock:
+            return [dict(e) for _, e in sorted(self.event_rows.get(case_id, {}).items())]
+
+    def cases(self, index: str, key: str, lo: str = "0", hi: str = "~") -> Iterator[Any]:
+        with self.db.lock:
+            rows = [
+                copy.deepcopy(c)
+                for c in self.case_rows.values()
+                if (c.unit if index == "unit" else c.district) == key
+                and lo <= f"{utc_key(c.created_at)}#{c.id}" <= hi
+            ]
+        yield from sorted(rows, key=lambda c: f"{utc_key(c.created_at)}#{c.id}")
+
+    def stage_meeting(self, tx: MemoryTransaction, meeting: Any, *, new: bool) -> None:
+        self._stage_versioned(tx, "meeting", self.meeting_rows, meeting, new)
+
+    def meeting(self, meeting_id: str) -> Any:
+        with self.db.lock:
+            held = self.meeting_rows.get(meeting_id)
+            return copy.deepcopy(held) if held else None
+
+    def meetings(self, index: str, key: str) -> list[Any]:
+        with self.db.lock:
+            rows = [
+                copy.deepcopy(m)
+                for m in self.meeting_rows.values()
+                if (m.grid if index == "grid" else m.district) == key
+            ]
+        return sorted(rows, key=lambda m: f"{m.date}#{m.id}", reverse=True)
+
+
 def memory_stores(directory: Directory | None = None) -> Stores:
     db = MemoryDatabase()
     return Stores(
@@ -316,6 +440,8 @@ def memory_stores(directory: Directory | None = None) -> Stores:
         violations=MemoryViolations(db),
         idempotency=MemoryIdempotency(db),
         directory=MemoryDirectory(db, directory),
+        supervision=MemorySupervision(db),
+        center=MemoryCenter(db),
     )
 
 

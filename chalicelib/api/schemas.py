@@ -170,9 +170,27 @@ class CalendarLoaded(Model):
 
 
 class ExportOut(Model):
+    """An export's answer: where, its day, the rows written per table, how it read (``full``: every
+    table whole; ``incremental``: the changes since the last export) and the items it read."""
+
     location: str
     dt: str
     tables: dict[str, int]
+    mode: str | None = None
+    read: dict[str, int] | None = None
+
+
+class ExportJobOut(Model):
+    """An on-demand export: queued → running → done (``result`` as ExportOut) | failed (``error``)."""
+
+    id: str
+    state: str
+    requested_by: str
+    requested_at: str
+    started_at: str | None = None
+    finished_at: str | None = None
+    result: dict | None = None
+    error: str | None = None
 
 
 # --- sign-in -------------------------------------------------------------------

@@ -41,6 +41,8 @@ TABLES: dict[str, dict[str, str]] = {
         "stage_due_at": "TIMESTAMP",
         "created_at": "TIMESTAMP",
         "updated_at": "TIMESTAMP",
+        "grid": "VARCHAR",  # the smallest grid (网格) it lies in, §10
+        "grid_path": "VARCHAR",  # its grids from the top down, '/'-joined (210902-001/210902-001-001)
     },
     "events": {
         "petition_id": "VARCHAR",
@@ -123,7 +125,18 @@ def petition_row(item) -> dict:
         "stage_due_at": utc(stage.get("due_at")),
         "created_at": utc(d["created_at"]),
         "updated_at": utc(d.get("updated_at")),
+        "grid": (d.get("location") or {}).get("grid"),
+        "grid_path": grid_path((d.get("location") or {}).get("grid")),
     }
+
+
+def grid_path(code: str | None) -> str | None:
+    """A grid's path from its top-level grid: grid codes extend their parent's code by one
+    ``-segment`` (the directory loader holds them to it), so the path is the code's prefixes."""
+    if not code:
+        return None
+    parts = code.split("-")
+    return "/".join("-".join(parts[:n]) for n in range(2, len(parts) + 1))
 
 
 def event_row(item) -> dict:

@@ -20,11 +20,17 @@ def load_events(root: Path) -> dict[str, list[dict]]:
     if not list(root.glob("events/dt=*/*.parquet")):
         return {}
     glob = str(root / "events" / "dt=*" / "*.parquet").replace("'", "''")
-    rows = duckdb.execute(
-        f"SELECT petition_id, seq, type, at_text, actor, data, prev_hash, hash "
-        f"FROM read_parquet('{glob}', hive_partitioning=true, hive_types={{'dt': VARCHAR}}) "
-        f"ORDER BY petition_id, seq"
-    ).fetchall()
+    # Its own connection: DuckDB's default one is shared by every thread of the process (an export
+    # job's thread and a request reading exports at once fail with "unfinished result").
+    rows = (
+        duckdb.connect()
+        .execute(
+            f"SELECT petition_id, seq, type, at_text, actor, data, prev_hash, hash "
+            f"FROM read_parquet('{glob}', hive_partitioning=true, hive_types={{'dt': VARCHAR}}) "
+            f"ORDER BY petition_id, seq"
+        )
+        .fetchall()
+    )
     out: dict[str, list[dict]] = {}
     for petition_id, seq, type_, at, actor, data, prev_hash, hash_ in rows:
         out.setdefault(petition_id, []).append(

@@ -22,7 +22,18 @@ OPERATOR = "operator"
 CITIZEN = "citizen"  # signed in by an SMS code on the citizen entrance (/m/)
 CITIZEN_PREFIX = "fztc"
 CITIZEN_TOKEN_TTL_SECONDS = 24 * 3600
-OPERATOR_ROLES = ("dispatcher", "handler", "reviewer", "supervisor", "chief", "auditor", "admin", "desk")
+OPERATOR_ROLES = (
+    "dispatcher",
+    "handler",
+    "reviewer",
+    "supervisor",
+    "chief",
+    "auditor",
+    "admin",
+    "desk",
+    "mediator",
+    "grid_worker",
+)
 TOKEN_TTL_SECONDS = 12 * 3600
 
 
@@ -35,6 +46,7 @@ class Identity:
     department: str | None = None  # handler's department scope
     phone_hash: str | None = None  # a citizen's keyed phone hash (their petitions are theirs by it)
     phone_sealed: str | None = None  # a citizen's phone, sealed (to file petitions in their name)
+    grid: str | None = None  # a grid worker's grid (scope: it and the grids below it)
 
     @property
     def is_channel(self) -> bool:
@@ -150,5 +162,10 @@ def identify(
     if user is None:
         raise Unauthenticated("unknown operator", field="Authorization")
     return Identity(
-        kind=OPERATOR, name=user.username, role=user.role, district=user.district, department=user.department
+        kind=OPERATOR,
+        name=user.username,
+        role=user.role,
+        district=user.district,
+        department=user.department,
+        grid=user.grid,
     )

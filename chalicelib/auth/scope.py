@@ -102,6 +102,9 @@ def petition_partitions(
             district(identity, directory, district_code)
         agree(directory, district_code=district_code, department_code=own)
         return [("department", own)]
+    if identity.role == "grid_worker":  # their district's partition; the listing keeps their grid's only
+        agree(directory, district_code=district_code, department_code=department_code)
+        return [("district", district(identity, directory, district_code or identity.district or ""))]
     if identity.role == "desk":  # 我首问的诉求: what the desk's unit received
         agree(directory, district_code=district_code, department_code=department_code)
         return [("first_unit", identity.department or "")]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -17,20 +18,25 @@ from pathlib import Path
 from typing import NoReturn
 
 from .model import (
+    CENTER_UNIT_KINDS,
     CHANNELS,
     DEPARTMENT_KINDS,
     DISTRICT_LEVELS,
     GRID_KINDS,
     GRID_LEVELS,
+    GRID_ROLES,
     ROLES,
     UNIT_ROLES,
+    BuildingHead,
     CatalogueEntry,
     Category,
+    CenterUnit,
     Channel,
     Department,
     Directory,
     District,
     Grid,
+    GridArea,
     GridWorker,
     User,
 )
@@ -274,6 +280,8 @@ def _grids(folder: Path, districts: Mapping[str, District]) -> tuple[Grid, ...]:
         if depth == 0:
             if parent is not None:
                 row.fail(f"a {row['level']} is a top-level grid and has no parent")
+            if not row["code"].startswith(row["district"] + "-") or row["code"].count("-") != 1:
+                row.fail(f"top-level grid code '{row['code']}' must read '{row['district']}-<segment>'")
             continue
         if parent is None:
             row.fail(f"empty field 'parent' (a {row['level']} lies in a {levels[depth - 1]})")
@@ -283,14 +291,16 @@ def _grids(folder: Path, districts: Mapping[str, District]) -> tuple[Grid, ...]:
             row.fail(f"parent grid '{parent}' is in another district ('{above['district']}')")
         if above["kind"] != row["kind"] or above["level"] != levels[depth - 1]:
             row.fail(f"parent grid '{parent}' is a {above['level']}, expected a {levels[depth - 1]}")
+        if not row["code"].startswith(parent + "-") or "-" in row["code"][len(parent) + 1 :]:
+            row.fail(f"grid code '{row['code']}' must extend its parent's code by one '-segment'")
     return tuple(
         Grid(r["code"], r["district"], r["name"], r["level"], r.optional("parent"), r["kind"]) for r in rows
     )
 
 
 def _grid_workers(folder: Path, grids: Mapping[str, Grid]) -> tuple[GridWorker, ...]:
-    columns = ("id", "grid", "name", "phone", "duties", "supervision_phone")
-    rows = _read(folder, "grid_workers.csv", columns)
+    columns = ("id", "grid", "name", "phone", "duties", "supervision_phone", "photo_url")
+    rows = _read(folder, "grid_workers.csv", columns, optional=("photo_url",))
     seen = _Seen("grid worker")
     for row in rows:
         seen.check(row, row["id"])
@@ -300,11 +310,28 @@ def _grid_workers(folder: Path, grids: Mapping[str, Grid]) -> tuple[GridWorker, 
         supervision = row["supervision_phone"]
         if not (MOBILE.fullmatch(supervision) or LANDLINE.fullmatch(supervision)):
             row.fail(f"supervision_phone '{supervision}' is neither a mobile number nor like 0418-12345")
-    return tuple(GridWorker(*(r[c] for c in columns)) for r in rows)
+        photo = row.optional("photo_url")
+        if photo is not None and not photo.startswith(("https://", "/")):
+            row.fail(f"photo_url '{photo}' must be an https:// URL or a path on this site")
+    return tuple(
+        GridWorker(
+            id=r["id"],
+            grid=r["grid"],
+            name=r["name"],
+            phone=r["phone"],
+            duties=r["duties"],
+            supervision_phone=r["supervision_phone"],
+            photo_url=r.optional("photo_url"),
+        )
+        for r in rows
+    )
 
 
 def _users(
-    folder: Path, districts: Mapping[str, District], departments: Mapping[str, Department]
+    folder: Path,
+    districts: Mapping[str, District],
+    departments: Mapping[str, Department],
+    grids: Mapping[str, Grid] | None = None,
 ) -> tuple[User, ...]:
     rows = _read(folder, "users.csv", ("username", "role", "scope", "display_name"))
     seen = _Seen("user")
@@ -313,6 +340,10 @@ def _users(
         _one_of(row, "role", ROLES)
         if row["role"] in UNIT_ROLES:
             _known(row, row["scope"], departments, "department")
+        elif row["role"] in GRID_ROLES:
+            _known(row, row["scope"], grids or {}, "grid")
+            if not row["scope"].startswith((grids or {})[row["scope"]].district + "-"):
+                row.fail(f"grid code '{row['scope']}' must start with its district's code")
         else:
             _known(row, row["scope"], districts, "district")
     return tuple(User(r["username"], r["role"], r["scope"], r["display_name"]) for r in rows)
@@ -333,6 +364,96 @@ def _channels(folder: Path, departments: Mapping[str, Department]) -> tuple[Chan
     return tuple(Channel(r["key_sha256"], r["channel"], r["name"], r.optional("unit")) for r in rows)
 
 
+def _center_units(folder: Path, departments: Mapping[str, Department]) -> tuple[CenterUnit, ...]:
+    """The units stationed at each 社会治理综合服务中心 (CONTRACT §11)."""
+    columns = ("center", "unit", "name", "kind", "department")
+    rows = _read(folder, "center_units.csv", columns, optional=("department",))
+    seen = _Seen("unit")
+    for row in rows:
+        seen.check(row, (row["center"], row["unit"]))
+        _known(row, row["center"], departments, "center")
+        if departments[row["center"]].kind != "service_center":
+            row.fail(f"'{row['center']}' is not a service center")
+        if not SLUG.fullmatch(row["unit"]):
+            row.fail(f"unit '{row['unit']}' must be lowercase letters, digits, _")
+        _one_of(row, "kind", CENTER_UNIT_KINDS)
+        if row.optional("department"):
+            _known(row, row["department"], departments, "department")
+    return tuple(
+        CenterUnit(r["center"], r["unit"], r["name"], r["kind"], r.optional("department")) for r in rows
+    )
+
+
+def _areas(folder: Path, grids: Mapping[str, Grid]) -> tuple[GridArea, ...]:
+    """Every grid's polygon from ``geo/<district>.geojson`` (a FeatureCollection, ``properties.code``
+    naming the grid): valid, in its district's file, each child inside its parent, siblings apart.
+    Without a ``geo`` folder the directory has no areas (and ``locate`` finds nothing)."""
+    from shapely.geometry import shape  # only the loader and the grid index need shapely
+
+    geo = folder / "geo"
+    if not geo.is_dir():
+        return ()
+    shapes: dict[str, object] = {}
+    where: dict[str, str] = {}
+    areas: list[GridArea] = []
+    for path in sorted(geo.glob("*.geojson")):
+        file = f"geo/{path.name}"
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise DirectoryError(file, None, f"not valid GeoJSON: {exc}") from None
+        if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
+            raise DirectoryError(file, None, "expected a GeoJSON FeatureCollection")
+        for n, feature in enumerate(doc.get("features") or [], 1):
+            code = str(((feature or {}).get("properties") or {}).get("code") or "")
+            name = f"feature {n} ({code or 'no properties.code'})"
+            if code not in grids:
+                raise DirectoryError(file, None, f"{name}: unknown grid")
+            if path.stem != grids[code].district:
+                raise DirectoryError(file, None, f"{name}: a grid of {grids[code].district}, not {path.stem}")
+            if code in shapes:
+                raise DirectoryError(file, None, f"{name}: duplicate (first in {where[code]})")
+            geometry = feature.get("geometry") or {}
+            if geometry.get("type") not in ("Polygon", "MultiPolygon"):
+                raise DirectoryError(file, None, f"{name}: geometry must be a Polygon or MultiPolygon")
+            try:
+                polygon = shape(geometry)
+            except (ValueError, TypeError, AttributeError, IndexError) as exc:
+                raise DirectoryError(file, None, f"{name}: malformed geometry ({exc})") from None
+            if not polygon.is_valid or polygon.is_empty:
+                raise DirectoryError(file, None, f"{name}: invalid polygon (self-intersecting or empty)")
+            shapes[code], where[code] = polygon, file
+            areas.append(GridArea(code, geometry))
+    missing = sorted(set(grids) - set(shapes))
+    if missing:
+        raise DirectoryError("geo", None, f"no polygon for grid(s) {', '.join(missing)}")
+    siblings: dict[str | None, list[str]] = {}
+    for code, grid in grids.items():
+        siblings.setdefault(grid.parent, []).append(code)
+        if grid.parent and not shapes[grid.parent].contains(shapes[code]):  # type: ignore[attr-defined]
+            raise DirectoryError(where[code], None, f"feature {code}: not inside its parent {grid.parent}")
+    for codes in siblings.values():
+        for i, a in enumerate(codes):
+            for b in codes[i + 1 :]:
+                first, second = shapes[a], shapes[b]
+                if first.intersection(second).area > 0:  # type: ignore[attr-defined]
+                    raise DirectoryError(where[a], None, f"feature {a}: overlaps its sibling {b}")
+    return tuple(areas)
+
+
+def _building_heads(folder: Path, grids: Mapping[str, Grid]) -> tuple[BuildingHead, ...]:
+    """楼栋长 per grid (optional file): name, building and a mobile number (masked on the board)."""
+    if not (folder / "building_heads.csv").exists():
+        return ()
+    columns = ("grid", "name", "building", "phone")
+    rows = _read(folder, "building_heads.csv", columns)
+    for row in rows:
+        _known(row, row["grid"], grids, "grid")
+        if not MOBILE.fullmatch(row["phone"]):
+            row.fail(f"phone '{row['phone']}' is not a mainland mobile number (11 digits starting with 1)")
+    return tuple(BuildingHead(*(r[c] for c in columns)) for r in rows)
+
+
 def load_directory(path: str | Path) -> Directory:
     folder = Path(path)
     if not folder.is_dir():
@@ -345,8 +466,12 @@ def load_directory(path: str | Path) -> Directory:
     catalogue = _catalogue(folder, district_map, department_map, {c.code: c for c in categories})
     grids = _grids(folder, district_map)
     grid_workers = _grid_workers(folder, {g.code: g for g in grids})
-    users = _users(folder, district_map, department_map)
+    grid_map = {g.code: g for g in grids}
+    users = _users(folder, district_map, department_map, grid_map)
+    areas = _areas(folder, grid_map)
+    building_heads = _building_heads(folder, grid_map)
     channels = _channels(folder, department_map)
+    center_units = _center_units(folder, department_map)
     return Directory(
         districts=districts,
         departments=departments,
@@ -356,4 +481,7 @@ def load_directory(path: str | Path) -> Directory:
         grid_workers=grid_workers,
         users=users,
         channels=channels,
+        center_units=center_units,
+        areas=areas,
+        building_heads=building_heads,
     )

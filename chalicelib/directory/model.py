@@ -14,10 +14,23 @@ from typing import Any
 
 DISTRICT_LEVELS = ("city", "district", "county")
 DEPARTMENT_KINDS = ("agency", "utility", "service_center")
-ROLES = ("dispatcher", "handler", "reviewer", "supervisor", "chief", "auditor", "admin", "desk")
+ROLES = (
+    "dispatcher",
+    "handler",
+    "reviewer",
+    "supervisor",
+    "chief",
+    "auditor",
+    "admin",
+    "desk",
+    "mediator",
+    "grid_worker",
+)
 # Roles whose scope is one unit (a department code), not a district.
-UNIT_ROLES = ("handler", "desk")
-CHANNELS = ("wechat", "hotline_12345", "phone", "grid", "walkin")
+UNIT_ROLES = ("handler", "desk", "mediator")  # a mediator: of a center or a court
+# Roles whose scope is one grid (and the grids below it); its district is the grid's.
+GRID_ROLES = ("grid_worker",)
+CHANNELS = ("wechat", "hotline_12345", "phone", "grid", "walkin", "meeting")  # meeting: 逢六说事 (§11)
 GRID_KINDS = ("urban", "rural")
 # Each kind's levels, from the top: 街道→社区→小区→楼栋 and 乡镇→村→屯.
 GRID_LEVELS: dict[str, tuple[str, ...]] = {
@@ -81,6 +94,29 @@ class GridWorker:
     phone: str
     duties: str
     supervision_phone: str
+    photo_url: str | None = None  # the photo on the public board (§10); demo data names placeholders
+
+
+@dataclass(frozen=True)
+class CenterUnit:
+    """A unit stationed at a 社会治理综合服务中心 (court, 信访, 人民调解, 劳动争议仲裁, 法律援助, 公安 …)."""
+
+    center: str  # the center's department code, <district>.center
+    unit: str  # a slug, unique within the center
+    name: str
+    kind: str  # one of CENTER_UNIT_KINDS
+    department: str | None = None  # the department it belongs to, when it is one of the directory's
+
+
+CENTER_UNIT_KINDS = (
+    "court",
+    "petition_office",
+    "mediation",
+    "labour_arbitration",
+    "legal_aid",
+    "police",
+    "other",
+)
 
 
 @dataclass(frozen=True)
@@ -97,8 +133,13 @@ class User:
 
     @property
     def district(self) -> str:
-        # A department code is "<district>.<slug>" (the loader checks it).
-        return self.scope.split(".", 1)[0]
+        # A department code is "<district>.<slug>", a grid code "<district>-…" (the loader checks both).
+        return self.scope.split(".", 1)[0].split("-", 1)[0]
+
+    @property
+    def grid(self) -> str | None:
+        """The grid of a grid worker (网格员): their scope is it and the grids below it."""
+        return self.scope if self.role in GRID_ROLES else None
 
 
 @dataclass(frozen=True)
@@ -109,6 +150,24 @@ class Channel:
     # The unit that receives this channel's petitions and answers for them to the end (首问负责):
     # a department code, or None for the service center of the petition's district.
     unit: str | None = None
+
+
+@dataclass(frozen=True)
+class GridArea:
+    """A grid's boundary: a GeoJSON Polygon or MultiPolygon, [lon, lat] (loaded from geo/*.geojson)."""
+
+    grid: str
+    geometry: dict
+
+
+@dataclass(frozen=True)
+class BuildingHead:
+    """楼栋长: a resident who answers for a building, named on its grid's public board."""
+
+    grid: str
+    name: str
+    building: str
+    phone: str
 
 
 def key_sha256(api_key: str) -> str:
@@ -124,6 +183,9 @@ _ENTITIES: dict[str, type] = {
     "grid_workers": GridWorker,
     "users": User,
     "channels": Channel,
+    "center_units": CenterUnit,
+    "areas": GridArea,
+    "building_heads": BuildingHead,
 }
 
 
@@ -137,6 +199,9 @@ class Directory:
     grid_workers: tuple[GridWorker, ...]
     users: tuple[User, ...]
     channels: tuple[Channel, ...]
+    center_units: tuple[CenterUnit, ...] = ()
+    areas: tuple[GridArea, ...] = ()
+    building_heads: tuple[BuildingHead, ...] = ()
     _index: dict[str, dict[Any, Any]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -152,6 +217,7 @@ class Directory:
             "departments_in": {},
             "grids_in": {},
             "workers_of": {},
+            "units_at": {},
         }
         for dep in self.departments:
             index["departments_in"].setdefault(dep.district, []).append(dep)
@@ -159,7 +225,9 @@ class Directory:
             index["grids_in"].setdefault(grid.district, []).append(grid)
         for worker in self.grid_workers:
             index["workers_of"].setdefault(worker.grid, []).append(worker)
-        for name in ("departments_in", "grids_in", "workers_of"):
+        for unit in self.center_units:
+            index["units_at"].setdefault(unit.center, []).append(unit)
+        for name in ("departments_in", "grids_in", "workers_of", "units_at"):
             index[name] = {k: tuple(v) for k, v in index[name].items()}
         object.__setattr__(self, "_index", index)
 
@@ -179,6 +247,18 @@ class Directory:
     def grid(self, code: str) -> Grid | None:
         return self._index["grid"].get(code)
 
+    def grid_covers(self, scope_grid: str, target_grid: str | None) -> bool:
+        """Whether a grid is ``scope_grid`` or lies below it (a grid worker's scope)."""
+        current = self.grid(target_grid) if target_grid else None
+        while current is not None:
+            if current.code == scope_grid:
+                return True
+            current = self.grid(current.parent) if current.parent else None
+        return False
+
+    def heads_of(self, grid_code: str) -> tuple[BuildingHead, ...]:
+        return tuple(h for h in self.building_heads if h.grid == grid_code)
+
     def grid_worker(self, id: str) -> GridWorker | None:
         return self._index["worker"].get(id)
 
@@ -190,6 +270,10 @@ class Directory:
 
     def workers_of(self, grid_code: str) -> tuple[GridWorker, ...]:
         return self._index["workers_of"].get(grid_code, ())
+
+    def units_at(self, center: str) -> tuple[CenterUnit, ...]:
+        """The units stationed at a center (``<district>.center``), in the data's order."""
+        return self._index["units_at"].get(center, ())
 
     def channel(self, name: str) -> Channel | None:
         """A channel by its name (wechat, hotline_12345, …)."""
@@ -255,7 +339,7 @@ class Directory:
         parts: dict[str, tuple[Any, ...]] = {}
         for name, entity in _ENTITIES.items():
             items = []
-            for record in data[name]:
+            for record in data.get(name, []):  # an entity added later: none in older stored copies
                 values = dict(record)
                 if entity is CatalogueEntry:
                     values["co_departments"] = tuple(values["co_departments"])

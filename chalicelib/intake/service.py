@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -24,7 +24,7 @@ from chalicelib.intake.idempotency_store import LABEL as IDEMPOTENCY
 from chalicelib.intake.idempotency_store import Claim
 from chalicelib.intake.models import PetitionIn
 from chalicelib.petitions import present
-from chalicelib.petitions.domain import Env, Petition, new_petition
+from chalicelib.petitions.domain import Env, Outcome, Petition, new_petition
 from chalicelib.petitions.ids import new_tracking_id
 from chalicelib.petitions.ports import Committer
 from chalicelib.privacy import mask_name, mask_phone, phone_hash, seal
@@ -69,7 +69,8 @@ def _check_directory(body: PetitionIn, channel: str, directory: Directory) -> No
             raise InvalidInput("grid submissions name the grid worker (reported_by)", field="reported_by")
     if body.reported_by is not None:
         worker = directory.grid_worker(body.reported_by)
-        if worker is None:
+        user = directory.user(body.reported_by)  # a grid worker signed in as an operator (§10)
+        if worker is None and (user is None or user.role != "grid_worker"):
             raise InvalidInput(f"unknown grid worker {body.reported_by!r}", field="reported_by")
 
 
@@ -95,6 +96,8 @@ class Intake:
     petitions: PetitionReads
     uow: Committer
     env: Callable[[], Env]
+    # The grid a point lies in (§10: a petition with a point and no grid gets its grid at intake).
+    locate: Callable[[Env, float, float], str | None] | None = None
 
     def create(self, identity: Identity, body: PetitionIn, idempotency_key: str | None) -> tuple[int, dict]:
         """A channel's submission; its first-inquiry unit is the channel's own (or the district's center)."""
@@ -113,10 +116,20 @@ class Intake:
         return self._create(desk, channel, desk.name, body, idempotency_key, env, first_inquiry=first)
 
     def file_for(
-        self, channel: str, who: Identity, namespace: str, body: PetitionIn, idempotency_key: str | None
+        self,
+        channel: str,
+        who: Identity,
+        namespace: str,
+        body: PetitionIn,
+        idempotency_key: str | None,
+        *,
+        link: Callable[[str], Iterable[Any]] | None = None,
+        then: Callable[[Outcome, Env], Outcome] | None = None,
     ) -> tuple[int, dict]:
-        """A submission on behalf of ``who`` through ``channel`` (the citizen's own page: wechat)."""
-        return self._create(who, channel, namespace, body, idempotency_key, self.env())
+        """A submission on behalf of ``who`` through ``channel`` (the citizen's own page: wechat;
+        a 逢六说事 meeting: ``link`` stages the meeting's new issue list into the same transaction;
+        a grid worker's on-the-spot resolution: ``then`` changes the new petition before the commit)."""
+        return self._create(who, channel, namespace, body, idempotency_key, self.env(), link=link, then=then)
 
     def _create(
         self,
@@ -128,6 +141,8 @@ class Intake:
         env: Env,
         *,
         first_inquiry: dict | None = None,
+        link: Callable[[str], Iterable[Any]] | None = None,
+        then: Callable[[Outcome, Env], Outcome] | None = None,
     ) -> tuple[int, dict]:
         _check_directory(body, channel, env.directory)
         if first_inquiry is None:
@@ -144,6 +159,7 @@ class Intake:
             key, ttl = f"{namespace}#auto#{digest}", DOUBLE_CLICK_WINDOW
         reusable_after = epoch
         location = body.location.model_dump(exclude_none=True) if body.location else None
+        located = self._locate(location, body.district, env)
         for _ in range(MAX_ID_DRAWS):
             petition_id = new_tracking_id(env.now)
             outcome = new_petition(
@@ -163,13 +179,20 @@ class Intake:
                 reported_by=body.reported_by,
                 first_inquiry=first_inquiry,
             )
+            if located:
+                outcome.events[0]["grid_located"] = True  # found from the point (on the timeline)
+            if then is not None:
+                outcome = then(outcome, env)
             claim = Claim(key=key, body_hash=digest, petition_id=petition_id, expires_epoch=epoch + ttl)
             try:
                 stored = self.uow.commit(
                     outcome,
                     env,
                     new=True,
-                    extra=[lambda tx, c=claim: self.keys.stage(tx, c, reusable_after=reusable_after)],
+                    extra=[
+                        lambda tx, c=claim: self.keys.stage(tx, c, reusable_after=reusable_after),
+                        *(link(petition_id) if link else ()),
+                    ],
                 )
             except TransactionConflict as clash:
                 if IDEMPOTENCY in clash.labels:
@@ -177,6 +200,20 @@ class Intake:
                 continue  # the tracking number is taken (a one-in-hundreds-of-millions draw): draw again
             return 201, present.petition(stored, identity, env)
         raise Conflict("could not draw a free tracking number; retry", code="conflict")
+
+    def _locate(self, location: dict | None, district: str, env: Env) -> bool:
+        """Fills in the grid of a point that came without one (a grid of the petition's district)."""
+        if self.locate is None or not location or location.get("grid"):
+            return False
+        lat, lon = location.get("lat"), location.get("lon")
+        if lat is None or lon is None:
+            return False
+        code = self.locate(env, lat, lon)
+        grid = env.directory.grid(code) if code else None
+        if grid is None or grid.district != district:
+            return False
+        location["grid"] = code
+        return True
 
     def _replay(self, key: str, digest: str, identity: Identity, env: Env) -> tuple[int, dict]:
         previous = self.keys.get(key)

@@ -1,4 +1,4 @@
-"""Two known behaviours of moto's DynamoDB that the local stack works around (DESIGN.md: "known
+"""Three known behaviours of moto that the local stack works around (DESIGN.md: "known
 behaviours of the pieces"), applied to the in-process emulator only — never to AWS code paths.
 
 1. TransactWriteItems deep-copies every table it touches, for its rollback: O(table size) per
@@ -7,6 +7,8 @@ behaviours of the pieces"), applied to the in-process emulator only — never to
    touches and restores those if it fails: the same all-or-nothing outcome, O(items).
 2. That copy is not thread-safe ('dictionary changed size during iteration'); the server in
    stack.py serialises requests for that reason.
+3. The server finds each request's backend by listing moto's package folder (a listdir and
+   ~150 isdir calls per request, under the lock of 2): the list is read once (``cache_backend_list``).
 """
 
 from __future__ import annotations
@@ -64,3 +66,16 @@ def lighten_transactions() -> None:
     ddb.copy = _NoTableCopy  # type: ignore[assignment]
     ddb.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     ddb._fzt_light_transactions = True  # type: ignore[attr-defined]
+
+
+def cache_backend_list() -> None:
+    """moto's folder of backends does not change while the server runs: list it once."""
+    from moto import backends
+    from moto.moto_server import werkzeug_app
+
+    if getattr(backends, "_fzt_cached_modules", None) is not None:
+        return
+    modules = frozenset(backends.list_of_moto_modules())
+    backends._fzt_cached_modules = modules  # type: ignore[attr-defined]
+    # werkzeug_app calls backends.list_of_moto_modules() per request, through the module attribute
+    werkzeug_app.backends.list_of_moto_modules = lambda: modules

@@ -37,6 +37,10 @@ OUTPUT_ENV = {
     "IdempotencyTableName": "FZT_TABLE_IDEMPOTENCY",
     "ViolationsTableName": "FZT_TABLE_VIOLATIONS",
     "CitizenTableName": "FZT_TABLE_CITIZEN",
+    "GridTableName": "FZT_TABLE_GRID",
+    "CenterTableName": "FZT_TABLE_CENTER",
+    "SupervisionTableName": "FZT_TABLE_SUPERVISION",
+    "ForesightTableName": "FZT_TABLE_FORESIGHT",
     "OrdersTopicArn": "FZT_TOPIC_ORDERS_ARN",
     "SupervisionTopicArn": "FZT_TOPIC_SUPERVISION_ARN",
     "ExportBucketName": "FZT_EXPORT_BUCKET",
@@ -122,13 +126,16 @@ class MotoServer:
         )
         from werkzeug.serving import make_server
 
-        from chalicelib.local.moto_patches import lighten_transactions
+        from chalicelib.local.moto_patches import cache_backend_list, lighten_transactions
 
         lighten_transactions()
+        cache_backend_list()
         self.app = _Serialized(DomainDispatcherApplication(create_backend_app))
-        self._server = make_server(
-            "127.0.0.1", 0, self.app, threaded=True, request_handler=MotoRequestHandler
-        )
+
+        class Handler(MotoRequestHandler):
+            disable_nagle_algorithm = True  # as the app's server (http_classes): no delayed-ACK stalls
+
+        self._server = make_server("127.0.0.1", 0, self.app, threaded=True, request_handler=Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
         self._thread.start()
         self.url = f"http://127.0.0.1:{self._server.server_port}"
@@ -257,6 +264,21 @@ def reset_process_state(clock_start: datetime | None) -> None:
     set_runtime(None)
 
 
+def start_drain():
+    """The outbox drain thread, and the process's runtime handing each commit's records to it (in AWS
+    the outbox table's stream does this; chalice local runs no stream consumers)."""
+    from chalicelib.local.drain import LocalDrain
+    from chalicelib.runtime import Runtime, get_runtime, set_runtime
+
+    # Delivered at the drain's own instant (not the committing request's): the timeline's times never
+    # go back.
+    drain = LocalDrain(
+        lambda ids, env: get_runtime().publisher.after_commit(ids, get_runtime().env())
+    ).start()
+    set_runtime(Runtime.build(handoff=drain))
+    return drain
+
+
 def load_directory(path: Path = DEMO_DIRECTORY) -> int:
     from chalicelib.directory.loader import load_directory as parse
     from chalicelib.runtime import get_runtime
@@ -295,6 +317,11 @@ def http_classes() -> tuple[type, type]:
         request_queue_size = LISTEN_BACKLOG
 
     class Handler(ChaliceRequestHandler):
+        # http.server writes the status line and headers, then the body, as separate segments: with
+        # Nagle's algorithm the body waits for the client's delayed ACK of the headers (~40 ms on
+        # Linux) on every keep-alive response. API Gateway answers in one go; so does this.
+        disable_nagle_algorithm = True
+
         def log_message(self, format, *args):  # noqa: A002 - http.server's signature
             log.debug("%s %s", self.address_string(), format % args)
 
@@ -405,6 +432,7 @@ class LocalStack:
     _saved: tuple | None = None  # (moto changes, journal entries, clock offset) of the last snapshot
     _snapshot_lock: threading.Lock = field(default_factory=threading.Lock)
     _stack_blob: bytes = b""  # the CloudFormation part of every snapshot (state.STACK_SERVICES)
+    _drain: Any = None  # the outbox drain thread: the outbox stream's consumer in AWS (local/drain.py)
 
     def start(self) -> LocalStack:
         quiet_library_logs()
@@ -471,6 +499,7 @@ class LocalStack:
         self.export_dir.mkdir(parents=True, exist_ok=True)
         configure_env(outputs, self.export_dir)
         reset_process_state(clock_start)
+        self._drain = start_drain()
         if snapshot is not None:
             journal.restore(snapshot.journal)
         if snapshot is None or snapshot.meta.get("directory_sha256") != directory_sha:
@@ -619,6 +648,10 @@ class LocalStack:
             self._server.server.shutdown()
             self._server.server.server_close()
             self._server = None
+        if self._drain is not None:  # what the last requests committed is sent before the last snapshot
+            self._drain.flush()
+            self._drain.stop()
+            self._drain = None
         if self._state is not None and self._ready and self._moto is not None:
             try:
                 self.snapshot(final=True)

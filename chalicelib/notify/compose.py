@@ -51,6 +51,6 @@ def text(body: dict, directory) -> str:
     v["status"] = STATUS_LABELS.get(v.get("status", ""), v.get("status", ""))
     if name in ("returned", "escalation"):
         return templates.render_fitting(name, "reason", **v)
-    if name == "instruction":  # a long 批示 is shortened to fit, never refused
-        return templates.render_fitting(name, "note", **v)
+    if name in ("instruction", "urge_reminder", "urge_supervision", "accountability"):
+        return templates.render_fitting(name, "note", **v)  # a long note is shortened to fit, never refused
     return templates.render(name, **v)

@@ -26,6 +26,7 @@ log = logging.getLogger("fzt.notify.inbound")
 
 RATINGS = {"1": "satisfied", "2": "basically_satisfied", "3": "dissatisfied"}
 LOOK_BACK = 20  # the phone's most recent petitions considered
+OPT_OUT = ("TD", "T", "退订")  # 退订: no more publicity SMS (petition replies still reach the phone)
 
 
 class PetitionReads(Protocol):
@@ -43,6 +44,8 @@ class Inbound:
     petitions: PetitionReads
     uow: Committer
     env: Callable[[], Env]
+    # The citizen's TD (退订): foresight's broadcasts skip the phone from then on.
+    opt_out: Callable[[str], dict] | None = None
 
     def handle_reply(self, sender: str, text: str) -> dict:
         try:
@@ -50,6 +53,9 @@ class Inbound:
         except ValueError:
             return ignored("sender is not a mainland mobile number")
         answer = re.sub(r"[\s。.!！]", "", text or "")
+        if answer.upper() in OPT_OUT and self.opt_out is not None:
+            self.opt_out(e164)
+            return {"outcome": "recorded", "reason": "opted out of publicity SMS (TD)"}
         rating = RATINGS.get(answer)
         if rating is None:
             return ignored("not a rating reply (1/2/3)")

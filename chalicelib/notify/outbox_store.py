@@ -146,6 +146,11 @@ class OutboxStore:
         rows = OutboxItem.attention.query(district, scan_index_forward=False, limit=limit)
         return [_record(i) for i in rows]
 
+    def items(self, ids: list[str]) -> Iterator[OutboxItem]:
+        """The stored items of these records (the export's rows), in batches."""
+        db.bound()
+        yield from OutboxItem.batch_get(ids) if ids else ()
+
     def scan(self, page_size: int = 500) -> Iterator[OutboxItem]:
         db.bound()
         yield from OutboxItem.scan(page_size=page_size)

@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, Protocol
 
-from chalicelib.clock import iso, utc_key
+from chalicelib.clock import iso, parse_instant, utc_key
 from chalicelib.errors import Conflict, TransactionConflict
 from chalicelib.notify import compose
 from chalicelib.notify.outbox import ATTENTION, OutboxRecord
@@ -95,9 +95,12 @@ class Publisher:
             petition = self.petitions.get(item.petition_id)
             if petition is None:
                 return
+            # Never before the petition's last change: a drain that started earlier may record its
+            # delivery after a person acted (the timeline's times never go back).
+            at = max(now, parse_instant(petition.updated_at)) if petition.updated_at else now
             event = {
                 "type": "notification",
-                "at": iso(now),
+                "at": iso(at),
                 "actor": "system:notify",
                 "notification": item.id,
                 "kind": item.kind,
@@ -129,12 +132,11 @@ class Publisher:
             # A publisher died after claiming: for SMS we cannot know whether SNS sent it.
             self._record(item, "unconfirmed", now, env)
             return "unconfirmed"
-        if not self.outbox.claim(item, utc_key(iso(now + LEASE))):
+        lease_until = utc_key(iso(now + LEASE))
+        if not self.outbox.claim(item, lease_until):
             return "skipped"
-        claimed = self.outbox.get(item.id)
-        if claimed is None:
-            return "skipped"
-        item = claimed
+        # The claim's condition held, so the stored record is exactly this (no read back needed).
+        item = replace(item, status="sending", attempts=item.attempts + 1, next_attempt_at=lease_until)
         body = item.body or {}
         try:
             message = compose.text(body, env.directory)

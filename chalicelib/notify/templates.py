@@ -22,10 +22,16 @@ Placeholders by template:
 * ``transferred``: ``id``, ``from_department``, ``department``, ``due``
 * ``returned``: ``id``, ``department`` (who returned it), ``reason``, ``due`` (re-dispatch due)
 * ``reminder`` / ``supervision_notice``: ``id``, ``department``, ``stage``, ``due``
-* ``escalation``: ``id``, ``department``, ``level``, ``reason``, ``due``
+* ``escalation``: ``id``, ``department``, ``stage``, ``level``, ``reason``, ``due``
 * ``otp``: ``code`` (a citizen's sign-in code; sealed in the outbox, opened by compose)
 * ``first_inquiry``: ``id``, ``department`` (the first-inquiry unit), ``status`` (a label)
 * ``instruction``: ``id``, ``department`` (the holder), ``note`` (the chief handler's 批示)
+* ``urge_reminder`` / ``urge_supervision``: ``id``, ``department`` (the holder), ``stage``, ``note``
+  (a supervisor's hand-sent 催办单/督办单)
+* ``accountability``: ``id``, ``department`` (the unit), ``action`` (提醒/约谈/移送纪委), ``violation``
+  (its kind, a label), ``stage``, ``note``
+* ``pool_posted`` / ``pool_reminder``: ``id``, ``due`` (the claim deadline); ``pool_claimed`` /
+  ``pool_fallback``: ``id``, ``department`` (who claimed it, or the center that took it)
 
 ``department`` is the department's display name including its district
 (海州区住房和城乡建设局); ``due`` is a local time the caller formats (see
@@ -60,6 +66,7 @@ STAGE_LABELS: dict[str, str] = {
     "accept": "签收",
     "resolve": "办结",
     "reopen": "重办",
+    "claim": "认领",  # the claim pool's stage (部门报到, §10)
 }
 LEVEL_LABELS: dict[str, str] = {"district": "区县", "city": "市级"}
 

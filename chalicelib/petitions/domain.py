@@ -128,6 +128,12 @@ class Petition:
     last_hash: str = ""
     last_seq: int = 0
     timer_key: str = ""  # the timer last written with this petition (repository bookkeeping)
+    # Rollup bookkeeping (supervision/rollups.py), written by the unit of work with each change:
+    # the timeline's facts the figures need, and the contribution last added to the counters.
+    tally: dict = field(default_factory=dict)
+    rolled: dict | None = None
+    # 疑难/重点: flagged by a chief handler, on their board until closed: {"by", "note", "at"}.
+    key_case: dict | None = None
     updated_at: str | None = None
 
     @property
@@ -161,12 +167,31 @@ def can_see(identity, p: Petition, directory) -> bool:
     if identity.role in ("auditor", "admin"):
         return True
     if identity.role == "handler":
-        return identity.department is not None and (
-            p.department == identity.department or identity.department in p.co_departments
+        return in_pool(identity, p) or (
+            identity.department is not None
+            and (p.department == identity.department or identity.department in p.co_departments)
         )
     if identity.role == "desk":  # 我首问的诉求: what its unit received
         return identity.department is not None and first_unit(p) == identity.department
+    if identity.role == "grid_worker":
+        return in_grid(identity, p, directory)
     return directory.covers(identity.district, p.district)
+
+
+def grid_of(p: Petition) -> str | None:
+    return (p.location or {}).get("grid")
+
+
+def in_grid(identity, p: Petition, directory) -> bool:
+    """A grid worker's petitions: those of their grid and the grids below it, and what they filed."""
+    return p.reported_by == identity.name or (
+        identity.grid is not None and directory.grid_covers(identity.grid, grid_of(p))
+    )
+
+
+def in_pool(identity, p: Petition) -> bool:
+    """部门报到: a posted petition is open to every handler of its district, until one claims it."""
+    return p.status == "posted" and identity.role == "handler" and identity.district == p.district
 
 
 def first_unit(p: Petition) -> str | None:
@@ -179,6 +204,14 @@ def _may_act(identity, rule, p: Petition, directory) -> None:
     if identity.is_channel:
         if p.channel != identity.name:
             raise NotFound(f"no petition {p.id}")
+        return
+    if identity.role == "handler" and rule.action == "claim" and p.status == "posted":
+        if not in_pool(identity, p):
+            raise Forbidden(f"{p.id} is not in the claim pool of {identity.district}")
+        return
+    if identity.role == "grid_worker":
+        if not in_grid(identity, p, directory):
+            raise Forbidden(f"{p.id} is outside the grid {identity.grid}")
         return
     if identity.role == "handler":
         if p.department != identity.department:
@@ -195,9 +228,9 @@ def _may_act(identity, rule, p: Petition, directory) -> None:
 # --- helpers ----------------------------------------------------------------------------------------------
 
 
-def _event(kind: str, env: Env, identity, **data: Any) -> dict:
+def _event(event_type: str, env: Env, identity, /, **data: Any) -> dict:
     return {
-        "type": kind,
+        "type": event_type,
         "at": iso(env.now),
         "actor": identity.actor if identity else "system",
         **{k: v for k, v in data.items() if v is not None},
@@ -299,7 +332,7 @@ def _first_inquiry_notice(before: Petition, after: Petition, env: Env) -> list[N
     ]
 
 
-STAGE_COMPLETING = ("dispatch", "accept", "resolve", "answer")
+STAGE_COMPLETING = ("dispatch", "accept", "resolve", "answer", "whistle", "claim")  # whistle ends dispatch
 
 
 def _completion(stage: StageClock, env: Env) -> dict:
@@ -608,7 +641,191 @@ def _instruction(p: Petition, payload: dict, identity: Identity, env: Env) -> tu
     return "ok", Effect(event={"note": payload["note"], "to": holder}, notifications=[notice])
 
 
+TRIAGE_ROUTES = {
+    "dispatch": "分拨派单",
+    "mediation": "调解",
+    "legal_aid": "法律援助",
+    "litigation": "诉讼引导",
+}
+
+
+def _triage(p: Petition, payload: dict, identity: Identity, env: Env) -> tuple[str, Effect]:
+    """分流交办 (§11): ``dispatch`` leaves it to the dispatcher; any other route hands it to the
+    district's 社会治理综合服务中心 (the unit stationed there mediates, aids or guides to court)."""
+    route = payload["route"]
+    if route not in TRIAGE_ROUTES:
+        raise InvalidInput(f"route must be one of {', '.join(TRIAGE_ROUTES)}", field="route")
+    event = {"route": route, "route_label": TRIAGE_ROUTES[route], "note": payload.get("note")}
+    if route == "dispatch":
+        return "dispatch", Effect(event=event)
+    center = f"{p.district}.center"
+    if env.directory.department(center) is None:
+        raise InvalidInput(f"{p.district} has no service center", field="route")
+    changes = {"department": center, "co_departments": (), "first_owner": p.first_owner or center}
+    return "center", Effect(
+        changes=changes,
+        event={**event, "department": center},
+        notifications=[_order_notice("new_order", p, center, env, role=TRIAGE_ROUTES[route])],
+    )
+
+
+def _whistle(p: Petition, payload: dict, identity: Identity, env: Env) -> tuple[str, Effect]:
+    """基层吹哨: posted to the district's claim pool; every handler of the district hears of it."""
+    due = _start(env, p, "claim").due_at
+    pool: Notice = {
+        "kind": "pool",
+        "channel": "topic",
+        "topic": "orders",
+        "attributes": {"kind": "pool", "district": p.district, "department": f"{p.district}.pool"},
+        "template": "pool_posted",
+        "values": {"id": p.id, "district": p.district, "due": due},
+    }
+    event = {
+        "note": payload["note"],
+        "district": p.district,
+        "grid": grid_of(p),
+        "title": p.title,
+        "category": p.category,
+        "claim_due": due,
+    }
+    return "ok", Effect(event=event, notifications=[pool])
+
+
+def _claim(p: Petition, payload: dict, identity: Identity, env: Env) -> tuple[str, Effect]:
+    """部门报到: the first handler to claim takes it for their department; the resolve clock starts."""
+    department = identity.department or ""
+    changes = {"department": department, "co_departments": (), "first_owner": p.first_owner or department}
+    waited = stage_clock.remaining(env.calendar, p.stage, env.now) if p.stage else 0
+    budget = p.stage.budget if p.stage else 0
+    pool: Notice = {
+        "kind": "pool",
+        "channel": "topic",
+        "topic": "orders",
+        "attributes": {"kind": "pool", "district": p.district, "department": department},
+        "template": "pool_claimed",
+        "values": {"id": p.id, "department": department},
+    }
+    event = {
+        "department": department,
+        "posted_at": p.stage.started_at if p.stage else None,
+        "claim_seconds": max(budget - waited, 0),  # counted in the claim stage's unit
+        "note": payload.get("note"),
+    }
+    return "ok", Effect(changes=changes, event=event, notifications=[pool])
+
+
+def fallback(p: Petition, env: Env) -> Outcome:
+    """兜底 (§10): unclaimed at ``claim_within``, the petition goes to the district's service
+    center, accepted for it at once (the center takes what nobody claims: no second wait to
+    sign), with its 7-day resolve clock; the supervisor is sent a supervision notice."""
+    center = f"{p.district}.center"
+    posted_at = p.stage.started_at if p.stage else None
+    due_at = p.stage.due_at if p.stage else None
+    nxt = replace(
+        p,
+        status="accepted",
+        department=center,
+        co_departments=(),
+        first_owner=p.first_owner or center,
+        updated_at=iso(env.now),
+    )
+    nxt = replace(nxt, stage=_start(env, nxt, "resolve"))
+    base: dict[str, Any] = {"at": iso(env.now), "actor": "system:sla", "stage": "claim"}
+    events: list[dict[str, Any]] = [
+        {
+            **base,
+            "type": "fallback_assigned",
+            "department": center,
+            "posted_at": posted_at,
+            "due_at": due_at,
+        },
+        {
+            **base,
+            "type": "supervision_notice",
+            "step": "supervision_notice",
+            "to": center,
+            "supervisor": f"supervisor@{p.district}",
+        },
+    ]
+    attrs = {"district": p.district, "department": center}
+    notes: list[Notice] = [
+        _order_notice("new_order", p, center, env, role="兜底"),
+        {
+            "kind": "supervision_notice",
+            "channel": "topic",
+            "topic": "supervision",
+            "attributes": {"kind": "supervision_notice", **attrs, "level": "district"},
+            "template": "supervision_notice",
+            "values": {
+                "id": p.id,
+                "department": center,
+                "stage": "claim",
+                "due": due_at or "",
+                "level": "district",
+            },
+        },
+        {
+            "kind": "pool",
+            "channel": "topic",
+            "topic": "orders",
+            "attributes": {"kind": "pool", **attrs},
+            "template": "pool_fallback",
+            "values": {"id": p.id, "department": center},
+        },
+    ]
+    return Outcome(nxt, events, notes + _first_inquiry_notice(p, nxt, env))
+
+
+def _flag(p: Petition, payload: dict, identity: Identity, env: Env) -> tuple[str, Effect]:
+    """疑难/重点: on the flagging chief's board (supervision records) until closed; false takes it off."""
+    key = bool(payload["key_case"])
+    if key == bool(p.key_case):
+        raise Conflict("already flagged" if key else "not flagged", code="invalid_state")
+    flag = {"by": identity.actor, "note": payload.get("note"), "at": iso(env.now)} if key else None
+    return "ok", Effect(changes={"key_case": flag}, event={"key_case": key, "note": payload.get("note")})
+
+
+URGE_KINDS = {"reminder": "催办单", "supervision": "督办单"}
+
+
+def _urge(p: Petition, payload: dict, identity: Identity, env: Env) -> tuple[str, Effect]:
+    """催办单/督办单 by hand: to the unit holding the petition (its department, or the district's
+    dispatch desk), on the supervision topic with the same kinds as the clock's own."""
+    kind = payload["kind"]
+    if kind not in URGE_KINDS:
+        raise InvalidInput(f"kind must be one of {', '.join(URGE_KINDS)}", field="kind")
+    holder = p.department or f"{p.district}.dispatch"
+    topic_kind = "reminder" if kind == "reminder" else "supervision_notice"
+    stage = p.stage.name if p.stage else ""
+    notice: Notice = {
+        "kind": topic_kind,
+        "channel": "topic",
+        "topic": "supervision",
+        "attributes": {
+            "kind": topic_kind,
+            "district": p.district,
+            "department": holder,
+            "level": "district",
+            "source": "manual",
+        },
+        "template": f"urge_{kind}",
+        "values": {"id": p.id, "department": holder, "note": payload["note"], "stage": stage},
+    }
+    return "ok", Effect(
+        event={
+            "kind": kind,
+            "kind_label": URGE_KINDS[kind],
+            "note": payload["note"],
+            "to": holder,
+            "stage": stage,
+        },
+        notifications=[notice],
+    )
+
+
 _HANDLERS = {
+    "whistle": _whistle,
+    "claim": _claim,
     "dispatch": _dispatch,
     "accept": _accept,
     "return": _return,
@@ -623,6 +840,9 @@ _HANDLERS = {
     "feedback": _feedback,
     "escalate": _escalate,
     "instruction": _instruction,
+    "flag": _flag,
+    "urge": _urge,
+    "triage": _triage,
 }
 
 
@@ -758,5 +978,32 @@ def new_petition(
         suggested_co_departments=list(suggestion.co_departments) if suggestion else [],
         reported_by=reported_by,
         first_inquiry=first_inquiry,
+        grid=grid_of(p),
     )
     return Outcome(p, [event], _citizen_sms("receipt", p))
+
+
+def mediation_result(p: Petition, identity: Identity, payload: dict, env: Env) -> Outcome:
+    """A linked petition moves on with its mediation's outcome (§11), committed in the mediation's
+    own transaction (center/service.py): an agreement — or a failed case referred to court, the
+    citizen guided to litigation — resolves it (review and rating follow as usual); any other
+    outcome is put on its timeline (event ``mediated``) and the center goes on handling it.
+
+    ``payload``: ``mediation`` (id), ``result``, ``reply`` (what the citizen is told), ``referred_to_court``.
+    """
+    if not can_see(identity, p, env.directory):
+        raise NotFound(f"no petition {p.id}", field="petition")
+    event = _event(
+        "mediated",
+        env,
+        identity,
+        mediation=payload["mediation"],
+        result=payload["result"],
+        referred_to_court=payload.get("referred_to_court"),
+    )
+    resolves = payload["result"] == "agreement" or bool(payload.get("referred_to_court"))
+    if not resolves or p.status != "accepted":
+        return Outcome(replace(p, updated_at=iso(env.now)), [event], [])
+    stage = stage_clock.pause(env.calendar, p.stage, env.now) if p.stage else None
+    nxt = replace(p, status="resolved", stage=stage, reply=payload["reply"], updated_at=iso(env.now))
+    return Outcome(nxt, [event], _first_inquiry_notice(p, nxt, env))

@@ -1,7 +1,7 @@
 """The petition state machine as a table you can read: (action) -> from, to, who, event, clock effect.
 
 Statuses: received 待分拨, dispatched 已派单待签收, accepted 办理中, suspended 挂起,
-resolved 已办结待审核, closed 已结案, merged 已并单.
+resolved 已办结待审核, closed 已结案, merged 已并单, posted 待认领 (基层吹哨: in the district's claim pool).
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ STATUS_LABELS = {
     "resolved": "已办结待审核",
     "closed": "已结案",
     "merged": "已并单",
+    "posted": "待认领",  # 基层吹哨: in the district's claim pool until a department claims it (§10)
 }
 STATUSES = tuple(STATUS_LABELS)
-OPEN = ("received", "dispatched", "accepted", "suspended", "resolved")
+OPEN = ("received", "dispatched", "accepted", "suspended", "resolved", "posted")
 
 # Clock effects (see timing/stage.py):
 #   start:<stage>  a fresh stage clock       pause   fold elapsed time, stop the clock
@@ -89,6 +90,25 @@ RULES: dict[str, Rule] = {
         Rule("escalate", OPEN, _one(None, "escalated", "none"), ("supervisor",)),
         Rule("merge", ("received",), _one("merged", "merged", "stop"), ("dispatcher",)),
         Rule("instruction", (*OPEN, "closed"), _one(None, "instruction", "none"), ("chief",)),
+        # §12: a chief handler flags a key case (疑难/重点); it stays on their board until closed.
+        Rule("flag", OPEN, _one(None, "flagged", "none"), ("chief",)),
+        # §12: a supervisor's hand-sent 催办单 (reminder) or 督办单 (supervision notice).
+        Rule("urge", OPEN, _one(None, "urged", "none"), ("supervisor",)),
+        # 基层吹哨、部门报到 (§10): the grid worker or the dispatcher posts it to the district's pool; the
+        # first handler to claim it takes it for their department (the claim stage: claim_within, then
+        # the sweep hands it to the district's center, event fallback_assigned).
+        Rule(
+            "whistle", ("received",), _one("posted", "whistled", "start:claim"), ("grid_worker", "dispatcher")
+        ),
+        Rule("claim", ("posted",), _one("accepted", "claimed", "start:resolve"), ("handler",)),
+        # 一窗受理、分流交办 (§11): the window or the dispatcher routes it; any route but dispatch hands it
+        # to the district's service center (mediation, legal aid, litigation guidance), whose clock starts.
+        Rule(
+            "triage",
+            ("received",),
+            {"dispatch": (None, "triaged", "none"), "center": ("accepted", "triaged", "start:resolve")},
+            ("desk", "dispatcher"),
+        ),
     )
 }
 ACTIONS = tuple(RULES)

@@ -88,6 +88,21 @@ class PetitionItem(Model):
     by_first_unit = _ByFirstUnit()
 
 
+class _EventsByDay(GlobalSecondaryIndex):
+    """Every event by its Shanghai day (sharded: a busy day spreads over DAY_SHARDS partitions), so
+    the daily export reads the day's changes and nothing older (chalicelib/audit/changes.py)."""
+
+    class Meta:
+        index_name = "by_day"
+        projection = AllProjection()
+
+    day_shard = UnicodeAttribute(hash_key=True)
+    at = UnicodeAttribute(range_key=True)
+
+
+DAY_SHARDS = 16
+
+
 @db.table("table_events")
 class EventItem(Model):
     class Meta:
@@ -101,3 +116,6 @@ class EventItem(Model):
     data = JSONAttribute()
     prev_hash = UnicodeAttribute()
     hash = UnicodeAttribute()
+    day_shard = UnicodeAttribute(null=True)  # "YYYY-MM-DD#n": the `by_day` index (day in Shanghai)
+
+    by_day = _EventsByDay()

@@ -63,6 +63,7 @@ def petition(p: Petition, identity, env: Env, events: list[dict] | None = None) 
         "due_at": stage.due_at if stage else None,
         "sla_state": stage_clock.sla_state(env.calendar, stage, env.now, fraction),
         "escalation_level": p.escalation_level,
+        "key_case": p.key_case,
         "deadlines": {stage.name: stage.due_at} if stage and stage.due_at else {},
         "returns": p.returns,
         "reopens": p.reopens,

@@ -15,9 +15,9 @@ from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
 
 from chalicelib import db
-from chalicelib.clock import utc_key
+from chalicelib.clock import SHANGHAI, parse_instant, utc_key
 from chalicelib.petitions.domain import Petition
-from chalicelib.petitions.models import EventItem, PetitionItem
+from chalicelib.petitions.models import DAY_SHARDS, EventItem, PetitionItem
 from chalicelib.petitions.paging import merge_page
 from chalicelib.timing.stage import StageClock
 
@@ -76,6 +76,12 @@ def _event_out(e: EventItem) -> dict:
         "prev_hash": e.prev_hash,
         "hash": e.hash,
     }
+
+
+def day_shard(petition_id: str, at: str) -> str:
+    """An event's `by_day` key: its Shanghai day and a shard of its petition."""
+    day = parse_instant(at).astimezone(SHANGHAI).date().isoformat()
+    return f"{day}#{db.shard_of(petition_id, DAY_SHARDS):02d}"
 
 
 class PetitionRepository:
@@ -166,6 +172,19 @@ class PetitionRepository:
         db.bound()
         yield from EventItem.scan(page_size=page_size)
 
+    def events_on(self, day: str, since: str | None = None) -> Iterator[EventItem]:
+        """The events of a Shanghai day (YYYY-MM-DD), from ``since`` on (an instant of that day, ISO
+        with the +08:00 offset every event's ``at`` has), from the `by_day` index: the daily export."""
+        db.bound()
+        for n in range(DAY_SHARDS):
+            condition = EventItem.at >= since if since else None
+            yield from EventItem.by_day.query(f"{day}#{n:02d}", condition)
+
+    def items(self, ids: list[str]) -> Iterator[PetitionItem]:
+        """The stored items of these petitions (the export's rows), in batches."""
+        db.bound()
+        yield from PetitionItem.batch_get(ids) if ids else ()
+
     # --- writes (staged; the unit of work commits) ----------------------------------------------------
 
     def stage(self, tx: db.DynamoTransaction, p: Petition, *, new: bool) -> None:
@@ -187,5 +206,6 @@ class PetitionRepository:
                 data=data,
                 prev_hash=e["prev_hash"],
                 hash=e["hash"],
+                day_shard=day_shard(petition_id, e["at"]),
             )
             tx.save(EVENT, item, EventItem.seq.does_not_exist())

@@ -85,6 +85,29 @@ class InstructionIn(Strict):
     note: Note
 
 
+class FlagIn(Strict):
+    key_case: bool = Field(description="true: 疑难/重点, on the chief's board until closed; false: taken off")
+    note: Note | None = None
+
+
+class UrgeIn(Strict):
+    kind: Literal["reminder", "supervision"] = Field(description="reminder 催办单 | supervision 督办单")
+    note: Note
+
+
+class TriageIn(Strict):
+    route: Literal["dispatch", "mediation", "legal_aid", "litigation"]
+    note: Note | None = None
+
+
+class WhistleIn(Strict):
+    note: Note = Field(description="what the grid cannot settle alone (吹哨)")
+
+
+class ClaimIn(Strict):
+    note: Note | None = None
+
+
 ACTION_BODIES: dict[str, type[Strict]] = {
     "dispatch": DispatchIn,
     "accept": AcceptIn,
@@ -101,6 +124,11 @@ ACTION_BODIES: dict[str, type[Strict]] = {
     "escalate": EscalateIn,
     "merge": MergeIn,
     "instruction": InstructionIn,
+    "flag": FlagIn,
+    "urge": UrgeIn,
+    "triage": TriageIn,
+    "whistle": WhistleIn,
+    "claim": ClaimIn,
 }
 ACTION_SUMMARIES = {
     "dispatch": "分拨 Dispatch to a department (with co-departments 协办)",
@@ -117,7 +145,12 @@ ACTION_SUMMARIES = {
     "feedback": "回访评价 The citizen's rating; dissatisfied reopens (重办); a merged one rates its main",
     "escalate": "Escalate to the chief handler (首席办事员)",
     "merge": "并单 Merge a duplicate into a main petition",
-    "instruction": "批示 A chief handler's instruction on the timeline",
+    "instruction": "批示 A chief handler's instruction, sent to the holder and the district's supervisor",
+    "flag": "疑难/重点 A chief handler flags a key case: on their board until closed",
+    "urge": "催办单/督办单 A supervisor's hand-sent reminder or supervision notice to the holder",
+    "triage": "分流交办 Route at the window: dispatch, or the center's mediation, legal aid, litigation",
+    "whistle": "基层吹哨 Post to the district's claim pool (待认领): the grid worker or the dispatcher",
+    "claim": "部门报到 Claim from the pool for the handler's department: the first wins, later ones 409",
 }
 
 
@@ -176,6 +209,9 @@ class PetitionOut(Model):
     due_at: str | None
     sla_state: Literal["on_time", "due_soon", "overdue"]
     escalation_level: Literal["none", "district", "city"]
+    key_case: dict[str, Any] | None = Field(
+        default=None, description="疑难/重点: flagged by a chief {by, note, at}"
+    )
     deadlines: dict[str, str]
     returns: int
     reopens: int
@@ -186,6 +222,10 @@ class PetitionOut(Model):
     rating: str | None
     reply: str | None
     timeline: list[dict[str, Any]] | None = None
+    evidence: list[dict[str, Any]] | None = Field(
+        default=None,
+        description="§10 evidence on its timeline (operators): key, content_type, GET url, expires_at",
+    )
 
 
 class PetitionPage(Model):
@@ -220,9 +260,12 @@ class ViolationsQuery(Strict):
 
 
 class ViolationOut(Model):
+    id: str = Field(description="opaque; POST /v1/violations/{id}/actions acts on it")
     unit: str
     district: str
-    kind: Literal["slow_dispatch", "refused_order", "slow_handling", "returned", "reopened"]
+    kind: Literal[
+        "slow_dispatch", "refused_order", "slow_handling", "returned", "reopened", "sloppy_handling"
+    ]
     petition_id: str
     stage: str
     at: str
@@ -260,6 +303,9 @@ class Figures(Model):
     reopen_rate: Rate
     completion_rate: Rate = Field(description="办结率: closed ÷ received")
     on_spot_rate: Rate = Field(description="即办率: answered on the spot at the desk ÷ received")
+    grid_resolution_rate: Rate = Field(
+        description="小事不出网格: resolved on the spot by a grid worker ÷ received through the grid channel"
+    )
     mean_working_days_to_close: float | None
 
 

@@ -74,12 +74,21 @@ class _Limiter:
             q.append(now)
 
 
+# A delivery recorded on the timeline between reading a petition and committing an action on it
+# is not another person's change: the action is applied again to the fresh state, this many times.
+RETRIES_AFTER_DELIVERIES = 3
+
+
 @dataclass
 class PetitionService:
     store: PetitionStore
     uow: Committer
     env: Callable[[], Env]
     track_limiter: _Limiter = field(default_factory=lambda: _Limiter(per_minute=60))
+    # Evidence (§10, the grid feature's uploads, handed in by the runtime): a check that the keys an
+    # action carries were uploaded by someone in scope (4xx otherwise), and short-lived read links.
+    check_evidence: Callable[[Identity, list[str], str], None] | None = None
+    evidence_links: Callable[[list[str]], list[dict]] | None = None
 
     def _load_visible(self, identity: Identity, petition_id: str, env: Env, acting: bool = False) -> Petition:
         key = normalise(petition_id)
@@ -97,6 +106,10 @@ class PetitionService:
         if identity.is_channel or identity.role != "handler" or not identity.department:
             return False
         department = identity.department
+        if p.district == identity.district and any(
+            e["type"] == "whistled" for e in self.store.timeline(p.id, p.last_seq)
+        ):
+            return True  # it was in this district's claim pool: another department claimed it first
         return any(
             department in (e.get("department"), e.get("from"))
             for e in self.store.timeline(p.id, p.last_seq)
@@ -106,22 +119,68 @@ class PetitionService:
     def get(self, identity: Identity, petition_id: str) -> dict:
         env = self.env()
         p = self._load_visible(identity, petition_id, env)
-        return present.petition(p, identity, env, self.store.timeline(p.id, p.last_seq))
+        timeline = self.store.timeline(p.id, p.last_seq)
+        out = present.petition(p, identity, env, timeline)
+        if self.evidence_links is not None and not identity.is_channel:
+            keys = [k for e in timeline for k in (e.get("evidence") or []) if isinstance(k, str)]
+            out["evidence"] = self.evidence_links(list(dict.fromkeys(keys)))
+        return out
 
     def act(self, identity: Identity, petition_id: str, action: str, payload: dict) -> dict:
         """Applies the action to the current state and commits it with the version check; a commit
-        that loses to another writer is a 409 for the caller to reload and retry (never re-applied
-        silently, so of two racing people exactly one succeeds and the other learns it)."""
+        that loses to another person is a 409 for the caller to reload and retry (never re-applied
+        silently, so of two racing people exactly one succeeds and the other learns it). A commit
+        that lost only to the notification drain recording a delivery (events of type
+        ``notification``, nothing else changed) is applied again to the fresh state."""
         env = self.env()
         p = self._load_visible(identity, petition_id, env, acting=True)
+        if payload.get("evidence") and self.check_evidence is not None:
+            self.check_evidence(identity, list(payload["evidence"]), p.district)
+        for _ in range(RETRIES_AFTER_DELIVERIES):
+            read: dict[str, Petition] = {}
+            try:
+                return self._act_once(identity, p, action, payload, env, read)
+            except Conflict:
+                if not self._lost_only_to_deliveries(read):
+                    raise
+                fresh = self.store.get(p.id)
+                if fresh is None:
+                    raise
+                p, env = fresh, self.env()  # a fresh instant too: the timeline's times never go back
+        return self._act_once(identity, p, action, payload, env, {})
+
+    def _lost_only_to_deliveries(self, read: dict[str, Petition]) -> bool:
+        """Whether every petition the action read is unchanged since, or changed only by recorded
+        deliveries (``notification`` events) — and at least one changed (else it was no delivery)."""
+        changed = False
+        for before in read.values():
+            after = self.store.get(before.id)
+            if after is None:
+                return False
+            if after.last_seq == before.last_seq and after.version == before.version:
+                continue
+            since = [e for e in self.store.timeline(after.id, after.last_seq) if e["seq"] > before.last_seq]
+            if not since or any(e["type"] != "notification" for e in since):
+                return False
+            changed = True
+        return changed
+
+    def _act_once(
+        self, identity: Identity, p: Petition, action: str, payload: dict, env: Env, read: dict[str, Petition]
+    ) -> dict:
+        read[p.id] = p
         if action == "merge":
             key = normalise(payload["into"])
             main = self.store.get(key) if key else None
             if main is None:
                 raise NotFound(f"no petition {payload['into']}", field="into")
+            read[main.id] = main
             outcome = merge_into(p, main, identity, payload, env)
         elif action == "feedback":
-            outcome = rate(p, self.main_of(p), identity, payload, env)
+            main = self.main_of(p)
+            if main is not None:
+                read[main.id] = main
+            outcome = rate(p, main, identity, payload, env)
         else:
             outcome = apply(p, action, identity, payload, env)
         stored = self.uow.commit(outcome, env)
@@ -144,6 +203,8 @@ class PetitionService:
             department=query.department if partitions[0][0] != "department" else None,
             due_before=utc_key(iso(env.now)) if query.overdue else None,
         )
+        if identity.role == "grid_worker":  # a grid worker's district partition, kept to their grid
+            items = [p for p in items if can_see(identity, p, env.directory)]
         return {
             "items": [present.petition(p, identity, env) for p in items],
             "next_cursor": paging.encode_cursor(state) if state else None,

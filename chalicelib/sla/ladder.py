@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from chalicelib.clock import iso, parse_instant
-from chalicelib.petitions.domain import LEVELS, Env, Notice, Outcome, Petition, Violation
+from chalicelib.petitions.domain import LEVELS, Env, Notice, Outcome, Petition, Violation, fallback
 from chalicelib.timing.policy import STEP_NAMES, Step
 from chalicelib.timing.stage import StageClock
 
@@ -64,6 +64,8 @@ def fire_due(p: Petition, env: Env) -> Outcome | None:
     due = [(i, s) for i, s in enumerate(planned) if i >= clock.fired and s.at <= env.now]
     if not due:
         return None
+    if clock.name == "claim":
+        return _claim_due(p, env, due)
     events: list[dict] = []
     notes: list[Notice] = []
     violations: list[Violation] = []
@@ -110,6 +112,36 @@ def fire_due(p: Petition, env: Env) -> Outcome | None:
     fired = due[-1][0] + 1
     nxt = replace(p, stage=replace(clock, fired=fired), escalation_level=level, updated_at=iso(env.now))
     return Outcome(nxt, events, notes, violations=violations)
+
+
+def _claim_due(p: Petition, env: Env, due: list[tuple[int, Step]]) -> Outcome:
+    """The claim pool's clock (部门报到, §10): at 75% of ``claim_within`` a reminder to the district's
+    handlers (kind ``pool``); at ``claim_within`` — not before — the district's center takes it (兜底)."""
+    if due[-1][0] >= 1:
+        return fallback(p, env)
+    clock = p.stage
+    assert clock is not None
+    step = due[-1][1]
+    event = {
+        "type": "reminder",
+        "at": iso(env.now),
+        "actor": "system:sla",
+        "stage": "claim",
+        "step": STEP_NAMES[0],
+        "due_at": clock.due_at,
+        "planned_at": iso(step.at),
+        "to": f"{p.district}.pool",
+    }
+    note: Notice = {
+        "kind": "pool",
+        "channel": "topic",
+        "topic": "orders",
+        "attributes": {"kind": "pool", "district": p.district, "department": f"{p.district}.pool"},
+        "template": "pool_reminder",
+        "values": {"id": p.id, "district": p.district, "due": clock.due_at or ""},
+    }
+    nxt = replace(p, stage=replace(clock, fired=1), updated_at=iso(env.now))
+    return Outcome(nxt, [event], [note])
 
 
 def _notice(kind: str, p: Petition, attrs: dict, level: str) -> Notice:

@@ -102,12 +102,12 @@ class Sweep:
                 stats["lost_race"] += 1  # the petition changed meanwhile; what is still due fires next run
                 continue
             for e in outcome.events:
-                if e["type"] in ("reminder", "supervision_notice", "escalated"):
+                if e["type"] in ("reminder", "supervision_notice", "escalated", "fallback_assigned"):
                     fired.append(
                         {
                             "petition": outcome.petition.id,
                             "stage": e["stage"],
-                            "step": e["step"],
+                            "step": e.get("step", e["type"]),
                             "type": e["type"],
                             **({"level": e["level"]} if "level" in e else {}),
                         }

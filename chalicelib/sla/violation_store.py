@@ -75,6 +75,13 @@ class ViolationStore:
             ),
         )
 
+    def get(self, unit: str, sk: str) -> ViolationRecord | None:
+        db.bound()
+        try:
+            return _record(ViolationItem.get(unit, sk))
+        except ViolationItem.DoesNotExist:
+            return None
+
     def of_unit(self, unit: str, lo: str, hi: str, limit: int) -> list[ViolationRecord]:
         db.bound()
         rows = ViolationItem.query(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any, Protocol
 
 from chalicelib.auth import scope
@@ -18,8 +19,22 @@ class ViolationReads(Protocol):
     def of_district(self, district: str, lo: str, hi: str, limit: int) -> list[ViolationRecord]: ...
 
 
-def _out(v: ViolationRecord) -> dict:
+def violation_id(v: ViolationRecord) -> str:
+    """An opaque, URL-safe id of a violation (its unit and sort key)."""
+    return base64.urlsafe_b64encode(f"{v.unit}|{v.sk}".encode()).decode().rstrip("=")
+
+
+def parse_violation_id(text: str) -> tuple[str, str] | None:
+    try:
+        unit, _, sk = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode().partition("|")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return (unit, sk) if unit and sk else None
+
+
+def violation_out(v: ViolationRecord) -> dict:
     return {
+        "id": violation_id(v),
         "unit": v.unit,
         "district": v.district,
         "kind": v.kind,
@@ -47,4 +62,4 @@ def list_violations(store: ViolationReads, identity: Identity, query: Any, direc
         rows = store.of_district(scope.district(identity, directory, query.district), lo, hi, LIMIT)
     else:
         raise InvalidInput("give a unit or a district", field="district")
-    return {"items": [_out(v) for v in rows]}
+    return {"items": [violation_out(v) for v in rows]}

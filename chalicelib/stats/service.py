@@ -1,8 +1,9 @@
 """GET /v1/stats: the figures over petitions received in a window, within the caller's scope.
 
-It reads each petition of the window and its timeline (two requests a petition): right
-for a district's day-to-day view; city-wide and long windows belong to the exports
-(Athena / DuckDB), which carry the same events.
+It reads the rollup counters (chalicelib/supervision/rollups.py), kept in each petition
+change's transaction: one Query per district and month of the window, whatever the number of
+petitions — a year city-wide is 12 × 8 Queries. The reference computation from the events
+(chalicelib/stats/figures.py) gives the same figures; a test holds the two together.
 """
 
 from __future__ import annotations
@@ -14,18 +15,16 @@ from typing import Any, Protocol
 
 from chalicelib.auth import scope
 from chalicelib.auth.identity import Identity
-from chalicelib.clock import SHANGHAI, iso, utc_key
+from chalicelib.clock import SHANGHAI
 from chalicelib.errors import InvalidInput
-from chalicelib.petitions import present
-from chalicelib.petitions.domain import Env, Petition
-from chalicelib.stats.figures import figures
+from chalicelib.petitions.domain import Env
+from chalicelib.supervision import rollups
 
-MAX_WINDOW_DAYS = 92
+MAX_WINDOW_DAYS = 366
 
 
-class PetitionReads(Protocol):
-    def timeline(self, petition_id: str, upto: int | None = None) -> list[dict]: ...
-    def received_between(self, index: str, key: str, lo: str, hi: str) -> Iterator[Petition]: ...
+class RollupReads(Protocol):
+    def counters(self, pk: str, lo: str, hi: str) -> Iterator[tuple[str, dict[str, int]]]: ...
 
 
 def _day(text: str | None, default: datetime, field: str) -> datetime:
@@ -40,38 +39,39 @@ def _day(text: str | None, default: datetime, field: str) -> datetime:
     return day
 
 
+def window(query: Any, now: datetime) -> tuple[datetime, datetime]:
+    """[first day, last day] of a query's window (Asia/Shanghai), checked: 30 days by default."""
+    today = now.astimezone(SHANGHAI).replace(hour=0, minute=0, second=0, microsecond=0)
+    first = _day(query.from_, today - timedelta(days=30), "from")
+    last = _day(query.to, today, "to")
+    if last < first:
+        raise InvalidInput("to is before from", field="to")
+    if (last - first).days + 1 > MAX_WINDOW_DAYS:
+        raise InvalidInput(f"at most {MAX_WINDOW_DAYS} days", field="from")
+    return first, last
+
+
 @dataclass
 class Stats:
-    petitions: PetitionReads
+    rollups: RollupReads
     env: Callable[[], Env]
 
     def stats(self, identity: Identity, query: Any) -> dict:
         env = self.env()
         directory = env.directory
-        today = env.now.astimezone(SHANGHAI).replace(hour=0, minute=0, second=0, microsecond=0)
-        start = _day(query.from_, today - timedelta(days=30), "from")
-        end = _day(query.to, today, "to") + timedelta(days=1)
-        if end <= start:
-            raise InvalidInput("to is before from", field="to")
-        if (end - start).days > MAX_WINDOW_DAYS:
-            raise InvalidInput(f"at most {MAX_WINDOW_DAYS} days; longer windows: the exports", field="from")
+        first, last = window(query, env.now)
         scope.known(directory, district_code=query.district, department_code=query.department)
+        department = None
         if identity.role == "handler" or query.department:
-            dep = scope.department(identity, directory, query.department or identity.department or "")
+            department = scope.department(identity, directory, query.department or identity.department or "")
             if query.district:
                 scope.district(identity, directory, query.district)
-            scope.agree(directory, district_code=query.district, department_code=dep)
-            partitions = [("department", dep)]
+            scope.agree(directory, district_code=query.district, department_code=department)
+            dep = directory.department(department)
+            # A city department may hold any district's petitions; a district's, its own only.
+            home = dep.district if dep else directory.city
+            districts = [d.code for d in directory.districts] if directory.is_city(home) else [home]
         else:
-            partitions = [("district", d) for d in scope.districts(identity, directory, query.district)]
-        lo, hi = utc_key(iso(start)), utc_key(iso(end))
-        rows = []
-        for index, key in partitions:
-            for p in self.petitions.received_between(index, key, lo, hi):
-                rows.append((present.petition(p, identity, env), self.petitions.timeline(p.id, p.last_seq)))
-        result = figures(rows, env.calendar, env.now)
-        return {
-            "from": start.date().isoformat(),
-            "to": (end - timedelta(days=1)).date().isoformat(),
-            **result,
-        }
+            districts = scope.districts(identity, directory, query.district)
+        result = rollups.figures(rollups.read(self.rollups, districts, first, last, department))
+        return {"from": first.date().isoformat(), "to": last.date().isoformat(), **result}

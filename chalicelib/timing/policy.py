@@ -55,6 +55,10 @@ STEP_NAMES = ("reminder", "supervision_notice", "escalate_district", "escalate_c
 MAX_SECONDS = 366 * 86400
 
 _SCALARS = ("reminder_fraction", "district_chief_after", "city_chief_after", "return_limit")
+# 部门报到 (§10): how long a whistled petition waits in the claim pool before the district's center
+# takes it — the budget of the ``claim`` stage, in the priority's unit; 4 working hours by default.
+CLAIM_STAGE = "claim"
+DEFAULT_CLAIM_WITHIN = 4 * 3600
 _DISTRICT_CODE = re.compile(r"^\d{6}$")
 
 
@@ -299,7 +303,7 @@ def _int_seconds(value: Any, path: str) -> int:
 
 def _parse_priority(raw: Any, path: str) -> PriorityPolicy:
     _require_mapping(raw, path)
-    _reject_unknown(raw, path, {*STAGES, *_SCALARS})
+    _reject_unknown(raw, path, {*STAGES, *_SCALARS, "claim_within"})
     stages: dict[str, StageRule] = {}
     for stage in STAGES:
         spath = f"{path}.{stage}"
@@ -327,6 +331,8 @@ def _parse_priority(raw: Any, path: str) -> PriorityPolicy:
             "all stages of a priority share one unit, because the escalation ladder counts in it",
         )
 
+    claim_within = _int_seconds(raw.get("claim_within", DEFAULT_CLAIM_WITHIN), f"{path}.claim_within")
+    stages[CLAIM_STAGE] = StageRule(claim_within, units[0])
     for key in _SCALARS:
         if key not in raw:
             raise PolicyError(f"{path}.{key}", "missing")

@@ -380,6 +380,84 @@ export function instructionForm(p: Petition, ctx: ActionCtx): HTMLFormElement {
   );
 }
 
+/** 分流交办 (§11): to the dispatcher, or to the center's mediation, legal aid or litigation guidance. */
+function triageForm(p: Petition, ctx: ActionCtx): HTMLElement {
+  const routes: Record<string, string> = { dispatch: "分拨派单", mediation: "调解", legal_aid: "法律援助", litigation: "诉讼引导" };
+  return more(
+    "分流交办",
+    actionForm(
+      p,
+      "triage",
+      "分流",
+      [
+        field("去向", h("select", { name: "route", required: true }, option("", "请选择"), Object.entries(routes).map(([v, l]) => option(v, l)))),
+        field("说明（可选）", textarea("note", "分流说明", false, 2)),
+      ],
+      (d) => {
+        if (!text(d, "route")) return "请选择分流去向";
+        return text(d, "note") ? { route: text(d, "route"), note: text(d, "note") } : { route: text(d, "route") };
+      },
+      ctx,
+    ),
+  );
+}
+
+/** 疑难/重点 (§12): a chief handler flags a key case onto their board, or takes it off. */
+function flagForm(p: Petition, ctx: ActionCtx): HTMLElement {
+  const on = !p.key_case;
+  return more(
+    on ? "标注疑难/重点" : "取消重点标注",
+    actionForm(
+      p,
+      "flag",
+      on ? "标注重点" : "取消标注",
+      on ? [field("说明（可选）", textarea("note", "为何列为疑难/重点", false, 2))] : [],
+      (d) => (text(d, "note") ? { key_case: on, note: text(d, "note") } : { key_case: on }),
+      ctx,
+      on ? "danger" : "secondary",
+    ),
+  );
+}
+
+/** 催办单/督办单 (§12): a supervisor urges the holder by hand. */
+function urgeForm(p: Petition, ctx: ActionCtx): HTMLElement {
+  return more(
+    "催办/督办",
+    actionForm(
+      p,
+      "urge",
+      "发送",
+      [
+        field("类型", h("select", { name: "kind", required: true }, option("reminder", "催办单"), option("supervision", "督办单"))),
+        field("督办意见", textarea("note", "发给承办单位的催办/督办意见", true, 2)),
+      ],
+      (d) => (text(d, "note") ? { kind: text(d, "kind") || "reminder", note: text(d, "note") } : "请填写督办意见"),
+      ctx,
+    ),
+  );
+}
+
+/** 基层吹哨 (§10): the grid worker or the dispatcher posts it to the district's claim pool. */
+function whistleForm(p: Petition, ctx: ActionCtx): HTMLElement {
+  return more(
+    "吹哨",
+    actionForm(
+      p,
+      "whistle",
+      "吹哨",
+      [field("吹哨说明（各部门报到认领）", textarea("note", "网格内解决不了的原因、需要哪些部门", true, 2))],
+      (d) => (text(d, "note") ? { note: text(d, "note") } : "请填写吹哨说明"),
+      ctx,
+    ),
+  );
+}
+
+/** 部门报到 (§10): a handler of the district claims it for their department; the first claim wins. */
+function claimForm(p: Petition, ctx: ActionCtx): HTMLFormElement {
+  const left = p.stage?.due_at ? h("span", { class: "countdown", "data-due": p.stage.due_at }) : null;
+  return actionForm(p, "claim", "报到认领", left ? [h("p", { class: "note" }, "距兜底截止：", left)] : [], () => ({}), ctx);
+}
+
 type Form = (p: Petition, ctx: ActionCtx, s: Session) => Child;
 
 /** Each action's form(s), in the order they are offered; `when` adds what the table cannot say. */
@@ -398,6 +476,11 @@ const FORMS: [action: string, form: Form, when?: (p: Petition) => boolean][] = [
   ["review", reviewForms],
   ["escalate", escalateForm, (p) => p.escalation_level !== "city"],
   ["instruction", instructionForm],
+  ["flag", flagForm],
+  ["urge", urgeForm],
+  ["triage", triageForm],
+  ["whistle", whistleForm],
+  ["claim", claimForm],
 ];
 
 /** Whether this user may take this action on this petition now: role and state from the table, then scope. */
@@ -406,7 +489,10 @@ export function may(action: string, p: Petition, s: Session): boolean {
   if (!rule || !rule.roles.includes(s.role) || !rule.from.includes(p.status)) return false;
   // A handler acts on their own department's orders only (co-departments assist), a desk on what its
   // unit received (首问); others within their district.
+  // 部门报到: a posted petition is open to every handler of its district until one claims it.
+  if (s.role === "handler" && action === "claim") return p.district === s.district;
   if (s.role === "handler") return p.department === s.department;
+  if (s.role === "grid_worker") return true; // the API keeps a grid worker to their grids (it showed them this one)
   if (s.role === "desk") return Boolean(s.department) && p.first_inquiry?.unit === s.department;
   return covers(s.district, p.district);
 }

@@ -8,8 +8,9 @@ export const STATUS: Record<string, string> = {
   resolved: "已办结待审核",
   closed: "已结案",
   merged: "已并单",
+  posted: "待认领",
 };
-export const OPEN_STATUSES = ["received", "dispatched", "accepted", "suspended", "resolved"];
+export const OPEN_STATUSES = ["received", "dispatched", "accepted", "suspended", "resolved", "posted"];
 
 export const EVENT: Record<string, string> = {
   created: "受理登记",
@@ -29,6 +30,15 @@ export const EVENT: Record<string, string> = {
   reopened: "重办",
   merged: "并单",
   instruction: "首席办事员批示",
+  flagged: "疑难/重点标注",
+  urged: "催办单/督办单",
+  accountability: "问责跟进",
+  triaged: "分流交办",
+  mediated: "调解结果",
+  whistled: "基层吹哨",
+  claimed: "部门报到认领",
+  fallback_assigned: "无人认领，中心兜底",
+  resolved_on_spot: "网格员当场解决",
   reminder: "催办",
   supervision_notice: "督办通知",
   escalated: "升级至首席办事员",
@@ -41,6 +51,7 @@ export const STAGE: Record<string, string> = {
   accept: "签收",
   resolve: "办理",
   reopen: "重办",
+  claim: "认领",
 };
 
 export const SLA: Record<string, string> = { on_time: "正常", due_soon: "即将到期", overdue: "已超期" };
@@ -60,6 +71,8 @@ export const ROLE: Record<string, string> = {
   auditor: "审计员",
   admin: "管理员",
   desk: "受理员",
+  mediator: "调解员",
+  grid_worker: "网格员",
 };
 
 export const CHANNEL: Record<string, string> = {
@@ -68,6 +81,7 @@ export const CHANNEL: Record<string, string> = {
   phone: "区县诉求专线",
   grid: "网格员代办",
   walkin: "服务中心窗口",
+  meeting: "逢六说事",
 };
 
 export const PRIORITY: Record<string, string> = { normal: "普通", urgent: "紧急" };
@@ -98,6 +112,8 @@ export const NOTIFY_KIND: Record<string, string> = {
   supervision_notice: "督办通知",
   escalation: "升级通知",
   first_inquiry: "首问单位告知",
+  instruction: "批示通知",
+  accountability: "问责通知",
 };
 
 export const NOTIFY_CHANNEL: Record<string, string> = {
@@ -121,6 +137,7 @@ export const VIOLATION: Record<string, string> = {
   slow_handling: "办理超时",
   returned: "退单",
   reopened: "群众不满意重办",
+  sloppy_handling: "审核退回（乱办）",
 };
 
 export const STEP: Record<string, string> = {

@@ -10,12 +10,16 @@ import { finishSignIn, isReturnFromProvider, signOutUrl, type SignInOptions } fr
 import { leave, onRefresh } from "./refresh";
 import { errorBox } from "./ui";
 import { boardView } from "./views/board";
+import { assessmentView, chiefView } from "./views/chief";
 import { detailView } from "./views/detail";
+import { hotspotsView, reportsView } from "./views/foresight";
 import { gridsView } from "./views/grids";
 import { inboxView } from "./views/inbox";
 import { listView } from "./views/list";
 import { loginView } from "./views/login";
+import { mediationView } from "./views/mediation";
 import { mineView } from "./views/mine";
+import { myGridView, poolView } from "./views/mygrid";
 import { queueView } from "./views/queue";
 import { registerView } from "./views/register";
 import { reviewView } from "./views/review";
@@ -35,12 +39,19 @@ const ROUTES: Record<string, Route> = {
   inbox: { title: () => "本部门工单", roles: ["handler"], view: inboxView },
   review: { title: () => "审核结案", roles: ["reviewer"], view: reviewView },
   board: { title: (s) => (s.role === "chief" ? "督办·批示" : "督办"), roles: ["supervisor", "chief"], view: boardView },
+  chief: { title: () => "首席办事员", roles: ["chief"], view: chiefView },
+  assessment: { title: () => "年度考核", roles: ["supervisor", "chief", "auditor", "admin"], view: assessmentView },
   register: { title: () => "登记诉求", roles: ["desk"], view: registerView },
   mine: { title: () => "我首问的诉求", roles: ["desk"], view: mineView },
   // A desk reads only what its unit received: that is 我首问的诉求, not a search of the district.
   list: { title: () => "诉求查询", roles: null, except: ["desk"], view: listView },
   stats: { title: () => "数据看板", roles: null, view: statsView },
   grids: { title: () => "网格", roles: null, view: gridsView },
+  mygrid: { title: () => "我的网格", roles: ["grid_worker"], view: myGridView },
+  pool: { title: () => "认领池", roles: ["handler", "dispatcher", "supervisor"], view: poolView },
+  mediation: { title: () => "调解", roles: ["mediator", "desk", "dispatcher", "supervisor", "chief", "auditor", "admin"], view: mediationView },
+  hotspots: { title: () => "热点", roles: ["dispatcher", "supervisor", "chief", "auditor", "admin"], view: hotspotsView },
+  reports: { title: () => "报告", roles: ["supervisor", "chief", "auditor", "admin"], view: reportsView },
 };
 
 const allowed = (name: string, s: Session) => {

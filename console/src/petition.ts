@@ -61,6 +61,8 @@ export interface Petition {
   due_at: string | null;
   sla_state: string;
   escalation_level: string;
+  /** 疑难/重点, flagged by a chief handler (on their board until closed). */
+  key_case?: { by: string; note?: string | null; at: string } | null;
   returns: number;
   reopens: number;
   merged_into: string | null;

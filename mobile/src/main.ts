@@ -3,8 +3,10 @@
 //   #/d/<code>   the form of one district or county
 //   #/mine       我的诉求 (after the SMS code)
 //   #/mine/<id>  one petition: status, deadline, progress, rating
+//   #/cases      典型案例, anonymised
 import "./styles.css";
 import { currentSession, setSession } from "./api";
+import { casesView } from "./cases";
 import { h, replace } from "./dom";
 import { masked } from "./format";
 import { homeView } from "./home";
@@ -21,6 +23,7 @@ function drawNav(): void {
     nav,
     h("a", { href: "#/" }, "首页"),
     h("a", { href: "#/mine" }, "我的诉求"),
+    h("a", { href: "#/cases", "data-nav": "cases" }, "典型案例"),
     s
       ? h(
           "button",
@@ -51,6 +54,7 @@ async function route(): Promise<void> {
   if (head === "d" && /^\d{6}$/.test(arg ?? "")) await reportView(root, arg, isCurrent);
   else if (head === "mine" && arg) await detailView(root, arg, isCurrent);
   else if (head === "mine") await mineView(root, isCurrent);
+  else if (head === "cases") await casesView(root, isCurrent);
   else await homeView(root, isCurrent);
   if (isCurrent() && hash) root.querySelector<HTMLElement>("h1")?.focus();
 }

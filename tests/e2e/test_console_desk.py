@@ -1,6 +1,6 @@
 """The front desk (首接首办, CONTRACT §9) in the console, in a real browser against a real stack.
 
-A window clerk of 彰武县便民服务中心 registers a walk-in and answers it on the spot (即办); it is
+A window clerk of 彰武县社会治理综合服务中心 registers a walk-in and answers it on the spot (即办); it is
 in 我首问的诉求 as 已办结待审核, the district's reviewer closes it, and 数据看板 counts it: 即办率
 1/1 for the district's walk-ins. A 12345 agent registers for any district and answers from the
 detail view; a desk sees what its unit received and nothing else.
@@ -188,7 +188,7 @@ def shot(browser, page, name: str, docs_name: str | None = None) -> None:
 
 
 def test_a_walkin_answered_on_the_spot_is_reviewed_and_counted(desk_stack, browser, open_page):
-    # Given the window clerk of 彰武县便民服务中心 signs in: the desk's views, 登记诉求 first
+    # Given the window clerk of 彰武县社会治理综合服务中心 signs in: the desk's views, 登记诉求 first
     page = open_page()
     login(page, desk_stack.url, DESK)
     page.locator('.nav a[data-nav="register"].active').wait_for()
@@ -198,7 +198,7 @@ def test_a_walkin_answered_on_the_spot_is_reviewed_and_counted(desk_stack, brows
         "stats",
         "grids",
     ]
-    assert "单位：彰武县便民服务中心" in page.locator(".who").inner_text()
+    assert "单位：彰武县社会治理综合服务中心" in page.locator(".who").inner_text()
     # and the district picker offers the unit's own district only
     assert page.locator("#reg-district option").evaluate_all("os => os.map(o => o.value)") == ["210922"]
 
@@ -251,7 +251,7 @@ def test_a_walkin_answered_on_the_spot_is_reviewed_and_counted(desk_stack, brows
     row.locator("a.pid").click()
     detail = page.locator(f'article.detail[data-petition="{pid}"]')
     detail.wait_for()
-    assert detail.locator('[data-first-unit="210922.center"]').inner_text() == "彰武县便民服务中心"
+    assert detail.locator('[data-first-unit="210922.center"]').inner_text() == "彰武县社会治理综合服务中心"
     assert detail.locator("[data-first-user]").inner_text() == DESK
     assert detail.locator("[data-answered-by]").inner_text() == DESK
     assert page.locator('.reply[data-reply="answered"]').inner_text() == reply
@@ -413,4 +413,4 @@ def test_a_desk_sees_what_its_unit_received_and_nothing_else(desk_stack, open_pa
     page.locator(f'article.detail[data-petition="{walkin}"]').wait_for()
     actions = page.locator("form[data-action]").evaluate_all("fs => fs.map(f => f.dataset.action)")
     assert "answer" not in actions and "dispatch" in actions
-    assert "海州区便民服务中心" in page.locator("[data-first-unit]").inner_text()
+    assert "海州区社会治理综合服务中心" in page.locator("[data-first-unit]").inner_text()

@@ -112,6 +112,11 @@ def action_body(action: str, *, into: str | None = None) -> dict:
         "escalate": {"note": "群众反映强烈"},
         "merge": {"into": into or "", "note": "同一路灯"},
         "instruction": {"note": "请相关部门高度重视，限期解决"},
+        "triage": {"route": "mediation", "note": "邻里纠纷，转调解"},
+        "whistle": {"note": "网格内解决不了，请部门报到"},
+        "claim": {"note": "我部门报到认领"},
+        "flag": {"key_case": True, "note": "涉及多户居民，列为重点"},
+        "urge": {"kind": "reminder", "note": "请抓紧办理"},
     }
     return dict(bodies[action])
 
@@ -131,6 +136,7 @@ PATHS: dict[str, list[tuple[str, str]]] = {
     "suspended": [("dispatch", DISPATCHER), ("accept", HANDLER), ("suspend", HANDLER)],
     "resolved": [("dispatch", DISPATCHER), ("accept", HANDLER), ("resolve", HANDLER)],
     "closed": [("dispatch", DISPATCHER), ("accept", HANDLER), ("resolve", HANDLER), ("review", REVIEWER)],
+    "posted": [("whistle", DISPATCHER)],  # 基层吹哨: in the district's claim pool (§10)
 }
 EXPECTED_STATUS = {
     "received": "received",
@@ -141,7 +147,16 @@ EXPECTED_STATUS = {
     "resolved": "resolved",
     "closed": "closed",
     "merged": "merged",
+    "posted": "posted",
 }
+
+
+def settle(api) -> None:
+    """Wait until the local drain has published what was committed so far and recorded each
+    delivery on its petition's timeline (``GET /_local/outbox`` waits for the drain first): a
+    snapshot taken after this does not change under a test's feet."""
+    r = api.get("/_local/outbox", params={"to": "settle"})
+    assert r.status_code == 200, r.text
 
 
 def petition_in(api, state: str, as_: str = OWNER, **overrides) -> str:
@@ -150,6 +165,7 @@ def petition_in(api, state: str, as_: str = OWNER, **overrides) -> str:
         main = create(api, as_=as_, **overrides)["id"]
         child = create(api, as_=as_, **overrides)["id"]
         act(api, child, "merge", DISPATCHER, {"into": main})
+        settle(api)
         return child
     pid = create(api, as_=as_, **overrides)["id"]
     last = None
@@ -157,6 +173,7 @@ def petition_in(api, state: str, as_: str = OWNER, **overrides) -> str:
         last = act(api, pid, action, who)
     if last is not None:
         assert last["status"] == EXPECTED_STATUS[state], (state, last["status"])
+    settle(api)
     return pid
 
 
@@ -168,6 +185,7 @@ def read(api, pid: str, as_: str = ADMIN) -> dict:
 
 def snapshot(api, pid: str) -> tuple[str, int]:
     """What a rejected request must not change: the status and the number of timeline events."""
+    settle(api)
     p = read(api, pid)
     return p["status"], len(p["timeline"])
 

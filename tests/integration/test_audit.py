@@ -54,9 +54,9 @@ def scenario(api, caplog_module):
         act(api, pid, "review", rv, {"approve": True})
     act(api, ids[0], "feedback", "local-wechat", {"rating": "satisfied"})
     act(api, ids[1], "feedback", "local-wechat", {"rating": "dissatisfied"})
-    export = api.post("/v1/exports", {}, as_="auditor@210900")
-    assert export.status_code == 200, export.text
-    return {"ids": ids, "day": day.date().isoformat(), "location": export.json()["location"]}
+    from tests.integration.export_job import export_now
+
+    return {"ids": ids, "day": day.date().isoformat(), "location": export_now(api)["location"]}
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +139,7 @@ def test_verify_names_an_edited_and_a_removed_event(scenario, tmp_path):
     [events_file] = list(copy.glob(f"events/dt={scenario['day']}/*.parquet"))
     victim, other = scenario["ids"][0], scenario["ids"][2]
     # An auditor-hostile edit: change one reply; and drop one event of another petition
-    duckdb.execute(
+    duckdb.connect().execute(
         f"COPY (SELECT * REPLACE (CASE WHEN petition_id = '{victim}' AND type = 'resolved' "
         f"THEN replace(data, '水质恢复', '已处理') ELSE data END AS data) "
         f"FROM read_parquet('{events_file}') WHERE NOT (petition_id = '{other}' AND seq = 3)) "

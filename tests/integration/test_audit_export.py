@@ -110,7 +110,7 @@ def test_stale_partitions_go_but_not_a_newer_exports(tmp_path):
     # A partition no row belongs to (the old snapshot layout, a reset stack), written before
     stale = tmp_path / "events" / "dt=2026-01-05" / "part-0.parquet"
     stale.parent.mkdir(parents=True)
-    duckdb.execute(f"COPY (SELECT 1 AS x) TO '{stale}' (FORMAT parquet)")
+    duckdb.connect().execute(f"COPY (SELECT 1 AS x) TO '{stale}' (FORMAT parquet)")
     os.utime(stale, (time.time() - 60, time.time() - 60))
     dead = tmp_path / "events" / "dt=2026-01-05" / ".part-0.dead.tmp"
     dead.write_bytes(b"half a file")
@@ -118,7 +118,7 @@ def test_stale_partitions_go_but_not_a_newer_exports(tmp_path):
     # ... and one a concurrent export wrote after this one started
     newer = tmp_path / "violations" / "dt=2026-01-06" / "part-0.parquet"
     newer.parent.mkdir(parents=True)
-    duckdb.execute(f"COPY (SELECT 1 AS x) TO '{newer}' (FORMAT parquet)")
+    duckdb.connect().execute(f"COPY (SELECT 1 AS x) TO '{newer}' (FORMAT parquet)")
     os.utime(newer, (time.time() + 60, time.time() + 60))
     exporter(tmp_path, 5).run(NOW)
     assert not stale.exists() and not dead.exists()
@@ -157,7 +157,7 @@ def test_the_bucket_gets_one_whole_file_per_table_and_day(tmp_path):
 
     def upload(path: str, bucket: str, key: str) -> None:
         assert bucket == "fzt-exports"
-        keys[key] = duckdb.execute(f"SELECT count(*) FROM read_parquet('{path}')").fetchone()[0]
+        keys[key] = duckdb.connect().execute(f"SELECT count(*) FROM read_parquet('{path}')").fetchone()[0]
 
     result = exporter(None, 30, upload=upload).run(NOW)
     assert result["location"] == "s3://fzt-exports/exports/"

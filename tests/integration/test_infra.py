@@ -47,13 +47,19 @@ def test_package_passes_cfn_lint(packaged):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+FORESIGHT_ONLY = ("ForesightBroadcasts", "ForesightMonthlyReports")
+
+
 def test_every_function_is_wired_to_the_stack_resources(packaged):
     template = json.loads((packaged / "sam.json").read_text())
     functions = {k: v for k, v in template["Resources"].items() if v["Type"] == "AWS::Serverless::Function"}
     assert {"APIHandler", "SlaSweep"} <= set(functions)
     for name, fn in functions.items():
         variables = fn["Properties"]["Environment"]["Variables"]
-        assert variables["FZT_TABLE_PETITIONS"] == {"Ref": "PetitionsTable"}, name
+        # The foresight schedules (broadcasts, reports) touch no petition: their own table instead.
+        table = ("FZT_TABLE_FORESIGHT", "ForesightTable") if name in FORESIGHT_ONLY else None
+        table = table or ("FZT_TABLE_PETITIONS", "PetitionsTable")
+        assert variables[table[0]] == {"Ref": table[1]}, name
         assert variables["FZT_STAGE"] == "prod"
     assert "PetitionsTable" in template["Resources"] and "OrdersTopic" in template["Resources"]
     # No literal partition in any ARN: the same template deploys to aws-cn.
@@ -63,7 +69,7 @@ def test_every_function_is_wired_to_the_stack_resources(packaged):
 def test_tables_have_recovery_and_encryption(packaged):
     template = json.loads((packaged / "sam.json").read_text())
     tables = [r for r in template["Resources"].values() if r["Type"] == "AWS::DynamoDB::Table"]
-    assert len(tables) == 8
+    assert len(tables) == 12
     for t in tables:
         assert t["Properties"]["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
         assert t["Properties"]["SSESpecification"]["SSEEnabled"] is True
@@ -147,10 +153,24 @@ TABLE_WRITES = {  # every DynamoDB action that changes a table
     "dynamodb:PartiQLDelete",
 }
 # Citizen: the sign-in codes of the citizen entrance (only the API signs citizens in)
-EVERY_TABLE = ("Petitions", "Events", "Timers", "Outbox", "Directory", "Idempotency", "Violations", "Citizen")
-WITH_INDEXES = ("Petitions", "Timers", "Outbox", "Violations")  # infra/template.yaml's GSIs
+EVERY_TABLE = (
+    "Petitions",
+    "Events",
+    "Timers",
+    "Outbox",
+    "Directory",
+    "Idempotency",
+    "Violations",
+    "Citizen",
+    "Foresight",
+    "Grid",  # §10: claim-pool items, door-knock visits, evidence upload records
+    "Center",  # §11: mediation cases and their events, 逢六说事 meetings (only the API touches it)
+    "Supervision",  # §12: rollup counters, chiefs' boards, urges, accountability actions
+)
+WITH_INDEXES = ("Petitions", "Events", "Timers", "Outbox", "Violations", "Center")  # the template's GSIs
 EXPORTED = ("Petitions", "Events", "Outbox", "Violations")  # chalicelib/audit/export.py SOURCES
-PETITION_WRITES = ("Petitions", "Events", "Timers", "Outbox", "Violations")
+# Every petition change moves the rollup counters and supervision records in its transaction.
+PETITION_WRITES = ("Petitions", "Events", "Timers", "Outbox", "Violations", "Supervision")
 SMS_CONDITION = {"Null": {"sns:Protocol": "true"}}
 
 
@@ -175,10 +195,14 @@ _BASE = _on(LOGS, [{"Fn::Sub": _LOG_GROUPS}])
 _PUBLISH = _on(["sns:Publish"], [{"Ref": "OrdersTopic"}, {"Ref": "SupervisionTopic"}]) | {
     ("sns:Publish", _key("*", SMS_CONDITION))
 }
-_EXPORTS = _on(["s3:PutObject"], [{"Fn::Sub": "${ExportBucket.Arn}/exports/*"}])
+# The export merges the day's changed rows into their partitions: it reads a partition back.
+_EXPORTS = _on(["s3:PutObject", "s3:GetObject"], [{"Fn::Sub": "${ExportBucket.Arn}/exports/*"}])
+_EXPORT_JOBS = _on(["s3:PutObject", "s3:GetObject"], [{"Fn::Sub": "${ExportBucket.Arn}/export-jobs/*"}])
+_REPORTS = _on(["s3:PutObject", "s3:GetObject"], [{"Fn::Sub": "${ExportBucket.Arn}/reports/*"}])
+_EVIDENCE = _on(["s3:PutObject", "s3:GetObject"], [{"Fn::Sub": "${ExportBucket.Arn}/evidence/*"}])
 _PETITION_WORK = (
     _tables(READ, (*PETITION_WRITES, "Directory"))
-    | _indexes(("Petitions", "Timers", "Outbox", "Violations"))
+    | _indexes(("Petitions", "Events", "Timers", "Outbox", "Violations"))
     | _tables(WRITE, PETITION_WRITES)
     | _PUBLISH
 )
@@ -186,15 +210,49 @@ _PETITION_WORK = (
 # Written out here, not read from infra/package.py: a change of FUNCTIONS must change this too.
 EXPECTED_GRANTS = {
     # Every route; POST /v1/exports runs the export in this function, hence Scan and the bucket.
+    # POST /v1/exports records a job and invokes the export function for it (issue 17): no Scan.
     "APIHandler": _BASE
     | _tables(READ + WRITE, EVERY_TABLE)
     | _indexes(WITH_INDEXES)
-    | _tables(["dynamodb:Scan"], EXPORTED)
     | _PUBLISH
-    | _EXPORTS,
-    "SlaSweep": _BASE | _PETITION_WORK,
-    "NotifyInboundSms": _BASE | _PETITION_WORK,
-    "AuditDailyExport": _BASE | _tables(["dynamodb:Scan"], EXPORTED) | _EXPORTS,
+    | _EXPORT_JOBS
+    | _on(["lambda:InvokeFunction"], [{"Fn::GetAtt": ["AuditDailyExport", "Arn"]}])
+    | _REPORTS
+    | _EVIDENCE,
+    # and the grid's claim pool: an unclaimed petition handed to the center closes its pool item
+    "SlaSweep": _BASE | _PETITION_WORK | _tables(READ + WRITE, ("Grid",)),
+    "NotifyInboundSms": _BASE | _PETITION_WORK | _tables(READ + WRITE, ("Foresight",)),
+    # The outbox table's stream (issue 17): reads its stream, publishes, marks through the unit of work.
+    "NotifyOutboxStream": _BASE
+    | _PETITION_WORK
+    | _on(
+        [
+            "dynamodb:DescribeStream",
+            "dynamodb:GetRecords",
+            "dynamodb:GetShardIterator",
+            "dynamodb:ListStreams",
+        ],
+        [{"Fn::Sub": "${OutboxTable.Arn}/stream/*"}],
+    ),
+    # 发一封短信 each minute: its own table, the directory, SMS; 未诉先办 hourly: petition work too.
+    "ForesightBroadcasts": _BASE
+    | _tables(READ, ("Directory", "Foresight"))
+    | _tables(WRITE, ("Foresight",))
+    | _PUBLISH,
+    "ForesightHotspotDetection": _BASE | _PETITION_WORK | _tables(READ + WRITE, ("Foresight",)),
+    "ForesightMonthlyReports": _BASE
+    | _tables(READ, ("Directory", "Supervision", "Foresight", "Center", "Petitions", "Events"))
+    | _indexes(("Center", "Petitions", "Events"))
+    | _tables(WRITE, ("Foresight",))
+    | _REPORTS,
+    # Reads the day's changes (events' by_day index, batch reads, violations by district), Scans on
+    # the first export; the bucket's exports/ and export-jobs/ (jobs and the watermark).
+    "AuditDailyExport": _BASE
+    | _tables(["dynamodb:Scan"], EXPORTED)
+    | _tables(READ, (*EXPORTED, "Directory"))
+    | _indexes(("Petitions", "Events", "Outbox", "Violations"))
+    | _EXPORTS
+    | _EXPORT_JOBS,
 }
 
 
@@ -254,8 +312,10 @@ def test_the_daily_export_reads_tables_and_writes_only_its_files(sam):
     actions = _actions(sam, "AuditDailyExport")
     assert not {a for a in actions if a.startswith("sns:")}
     assert not actions & TABLE_WRITES
-    assert {a for a in actions if a.startswith("dynamodb:")} == {"dynamodb:Scan"}
-    assert {a for a in actions if a.startswith("s3:")} == {"s3:PutObject"}
+    # issue 17: the day's changes through indexes and batch reads; Scans on a full export
+    assert {a for a in actions if a.startswith("dynamodb:")} == {"dynamodb:Scan", *READ}
+    # and reads back the partitions it merges into, and its jobs and watermark: never deletes
+    assert {a for a in actions if a.startswith("s3:")} == {"s3:PutObject", "s3:GetObject"}
 
 
 def test_the_sweep_and_the_inbound_sms_touch_no_bucket_and_no_idempotency_key(sam):
@@ -267,9 +327,9 @@ def test_the_sweep_and_the_inbound_sms_touch_no_bucket_and_no_idempotency_key(sa
 
 
 def test_only_the_exports_scan_and_only_the_exported_tables(sam):
-    """The daily export, and the API function, which runs the on-demand export (POST /v1/exports)."""
+    """The export function alone (the daily export, and the jobs POST /v1/exports hands it)."""
     scanning = {fn for fn in _functions(sam) if "dynamodb:Scan" in _actions(sam, fn)}
-    assert scanning == {"AuditDailyExport", "APIHandler"}
+    assert scanning == {"AuditDailyExport"}
     for fn in scanning:
         scanned = {r for a, r in _grants(sam, fn) if a == "dynamodb:Scan"}
         assert scanned == {r for _, r in _tables(["dynamodb:Scan"], EXPORTED)}, fn
@@ -321,6 +381,10 @@ APP_FUNCTIONS = {
     "SlaSweep": "app.sla_sweep",
     "AuditDailyExport": "app.audit_daily_export",
     "NotifyInboundSms": "app.notify_inbound_sms",
+    "NotifyOutboxStream": "app.notify_outbox_stream",
+    "ForesightBroadcasts": "app.foresight_broadcasts",
+    "ForesightHotspotDetection": "app.foresight_hotspot_detection",
+    "ForesightMonthlyReports": "app.foresight_monthly_reports",
 }
 
 

@@ -225,7 +225,10 @@ def check_whole_timeline(client: Racer, petition_id: str) -> None:
     assert [e["seq"] for e in timeline] == list(range(1, len(timeline) + 1)), petition_id
     assert timeline[0]["type"] == "created"
     instants = [e["at"] for e in timeline]
-    assert instants == sorted(instants), petition_id
+    assert instants == sorted(instants), (
+        petition_id,
+        [(e["seq"], e["type"], e["at"], e.get("status")) for e in timeline],
+    )
     changes = [e for e in timeline if e["type"] in STATUS_AFTER]
     assert p["status"] == STATUS_AFTER[changes[-1]["type"]], (petition_id, p["status"], changes[-1])
     # Each state change is one step the machine allows from the status the change before left:

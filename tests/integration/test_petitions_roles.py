@@ -68,6 +68,11 @@ feedback            401 401 401 200 404 404 404 403 403 403 403 403 403 403 403 
 escalate            401 401 401 403 403 403 403 403 403 403 403 200 403 403 403 403 403 403 403
 merge               401 401 401 403 403 403 403 200 403 403 403 403 403 403 403 404 403 403 403
 instruction         401 401 401 403 403 403 403 403 403 403 403 403 200 403 403 403 200 403 403
+triage              401 401 401 403 403 403 403 200 403 403 403 403 403 403 403 404 403 200 404
+whistle             401 401 401 403 403 403 403 200 403 403 403 403 403 403 403 404 403 403 403
+claim               401 401 401 403 403 403 403 403 200 200 403 403 403 403 403 403 403 403 403
+flag                401 401 401 403 403 403 403 403 403 403 403 403 200 403 403 403 200 403 403
+urge                401 401 401 403 403 403 403 403 403 403 403 200 403 403 403 403 403 403 403
 """
 
 # The reads of that petition, and the submission route.
@@ -91,6 +96,79 @@ def _table(text: str) -> dict[str, dict[str, str]]:
 EXPECTED = _table(MATRIX)
 EXPECTED_READS = _table(READ_MATRIX)
 
+# Grid workers (网格员, CONTRACT §10), columns of their own: the standard petition's point lies in
+# 解放街道 210902-001 (located at intake), so that street's worker sees it; 新邱区's does not.
+GRID_CALLERS = ["gridworker@210902-001", "gridworker@210903-001"]
+GRID_MATRIX = """
+dispatch            403 403
+accept              403 403
+return              403 403
+transfer            403 403
+extension           403 403
+extension/decision  403 403
+suspend             403 403
+resume              403 403
+resolve             403 403
+answer              403 403
+review              403 403
+feedback            403 403
+escalate            403 403
+merge               403 403
+instruction         403 403
+whistle             200 404
+claim               403 403
+flag                403 403
+urge                403 403
+triage              403 403
+get_one             200 404
+list                200 200
+listed              yes no
+submit              403 403
+"""
+for _line in GRID_MATRIX.strip().splitlines():
+    _name, *_cells = _line.split()
+    for _table_rows in (EXPECTED, EXPECTED_READS):
+        if _name in _table_rows:
+            _table_rows[_name].update(zip(GRID_CALLERS, _cells, strict=True))
+CALLERS.extend(GRID_CALLERS)
+
+# Mediators (调解员, CONTRACT §11), columns of their own: 海州区's center's mediator reads the district's
+# petitions like its dispatcher does; 新邱区's court's does not see this one. No action is theirs: a
+# linked petition moves with its mediation's outcome (POST /v1/mediations/{id}/outcome), not here.
+MEDIATOR_CALLERS = ["mediator@210902.center", "mediator@210903.court"]
+MEDIATOR_MATRIX = """
+dispatch            403 403
+accept              403 403
+return              403 403
+transfer            403 403
+extension           403 403
+extension/decision  403 403
+suspend             403 403
+resume              403 403
+resolve             403 403
+answer              403 403
+review              403 403
+feedback            403 403
+escalate            403 403
+merge               403 403
+instruction         403 403
+whistle             403 403
+claim               403 403
+flag                403 403
+urge                403 403
+triage              403 403
+get_one             200 404
+list                200 200
+listed              yes no
+submit              403 403
+"""
+for _line in MEDIATOR_MATRIX.strip().splitlines():
+    _name, *_cells = _line.split()
+    for _table_rows in (EXPECTED, EXPECTED_READS):
+        if _name in _table_rows:
+            _table_rows[_name].update(zip(MEDIATOR_CALLERS, _cells, strict=True))
+CALLERS.extend(MEDIATOR_CALLERS)
+
 # The state each action starts from (its `sources` in the contract), and what it leads to.
 START_STATE = {
     "dispatch": "received",
@@ -108,6 +186,11 @@ START_STATE = {
     "escalate": "received",
     "merge": "received",
     "instruction": "received",
+    "triage": "received",
+    "whistle": "received",
+    "claim": "posted",
+    "flag": "received",
+    "urge": "received",
 }
 OUTCOME = {  # action -> (status after, timeline event)
     "dispatch": ("dispatched", "dispatched"),
@@ -125,6 +208,11 @@ OUTCOME = {  # action -> (status after, timeline event)
     "escalate": ("received", "escalated"),
     "merge": ("merged", "merged"),
     "instruction": ("received", "instruction"),
+    "triage": ("accepted", "triaged"),  # route mediation: the district's center takes it
+    "whistle": ("posted", "whistled"),
+    "claim": ("accepted", "claimed"),
+    "flag": ("received", "flagged"),
+    "urge": ("received", "urged"),
 }
 # A state NOT among the action's sources, visible to the allowed caller: the answer is 409.
 WRONG_STATE = {
@@ -143,6 +231,11 @@ WRONG_STATE = {
     "escalate": "closed",
     "merge": "dispatched",
     "instruction": "merged",
+    "triage": "dispatched",
+    "whistle": "dispatched",
+    "claim": "accepted",
+    "flag": "closed",
+    "urge": "closed",
 }
 ERROR_CODES = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 409: "invalid_state"}
 
@@ -151,6 +244,7 @@ def test_the_table_covers_every_action_of_the_state_machine():
     from chalicelib.petitions.machine import RULES
 
     assert set(EXPECTED) == set(RULES) == set(START_STATE) == set(OUTCOME) == set(WRONG_STATE)
+    assert all(set(row) == set(CALLERS) for row in (*EXPECTED.values(), *EXPECTED_READS.values()))
 
 
 def test_the_table_agrees_with_the_roles_of_the_rules():
@@ -163,7 +257,10 @@ def test_the_table_agrees_with_the_roles_of_the_rules():
 
 
 def _role(caller: str) -> str:
-    return "channel" if caller.startswith("local-") else caller.split("@")[0]
+    if caller.startswith("local-"):
+        return "channel"
+    prefix = caller.split("@")[0]
+    return {"gridworker": "grid_worker"}.get(prefix, prefix)  # gridworker@<grid> has role grid_worker
 
 
 @pytest.fixture(scope="module")

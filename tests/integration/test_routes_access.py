@@ -41,21 +41,165 @@ GET  /v1/petitions          401 401 401 ok  ok  ok  ok  ok  ok  ok  ok  ok  403
 POST /v1/petitions          401 401 401 ok  403 403 403 403 403 403 403 403 403
 GET  /v1/petitions/{id}     401 401 401 ok  ok  ok  ok  ok  ok  ok  ok  ok  403
 GET  /v1/violations         401 401 401 403 ok  ok  ok  ok  ok  ok  ok  403 403
+GET  /v1/violations/{id}    401 401 401 403 ok  ok  ok  ok  ok  ok  ok  403 403
+POST /v1/violations/{id}/actions 401 401 401 403 403 403 403 ok ok 403 403 403 403
+GET  /v1/board              401 401 401 403 403 403 403 403 ok  403 403 403 403
+GET  /v1/assessments        401 401 401 403 403 403 403 ok  ok  ok  ok  403 403
 GET  /v1/stats              401 401 401 403 ok  ok  ok  ok  ok  ok  ok  ok  403
 GET  /v1/notifications/attention 401 401 401 403 403 403 403 ok ok ok ok 403 403
 POST /v1/exports            401 401 401 403 403 403 403 403 403 ok  ok  403 403
+GET  /v1/exports/{id}       401 401 401 403 403 403 403 403 403 ok  ok  403 403
 POST /v1/admin/calendar     401 401 401 403 403 403 403 403 403 403 ok  403 403
 POST /v1/desk/petitions     401 401 401 403 403 403 403 403 403 403 403 ok  403
 POST /v1/citizen/petitions  401 401 401 403 403 403 403 403 403 403 403 403 ok
 GET  /v1/citizen/petitions  401 401 401 403 403 403 403 403 403 403 403 403 ok
 GET  /v1/citizen/petitions/{id} 401 401 401 403 403 403 403 403 403 403 403 403 ok
 POST /v1/citizen/petitions/{id}/feedback 401 401 401 403 403 403 403 403 403 403 403 403 ok
+POST /v1/mediations         401 401 401 403 ok  403 403 403 403 403 403 ok  403
+GET  /v1/mediations         401 401 401 403 ok  403 ok  ok  ok  ok  ok  ok  403
+GET  /v1/mediations/{id}    401 401 401 403 ok  403 ok  ok  ok  ok  ok  ok  403
+POST /v1/mediations/{id}/sessions 401 401 401 403 403 403 403 403 403 403 403 403 403
+POST /v1/mediations/{id}/outcome 401 401 401 403 403 403 403 403 403 403 403 403 403
+GET  /v1/stats/mediation    401 401 401 403 ok  403 ok  ok  ok  ok  ok  ok  403
+POST /v1/meetings           401 401 401 403 ok  403 403 403 403 403 403 ok  403
+GET  /v1/meetings           401 401 401 403 ok  ok  ok  ok  ok  ok  ok  ok  403
+POST /v1/meetings/{id}/issues 401 401 401 403 ok 403 403 403 403 403 403 ok  403
+POST /v1/cases/typical      401 401 401 403 403 403 403 ok  403 403 ok  403 403
+POST /v1/cases/typical/{id}/unmark 401 401 401 403 403 403 403 ok 403 403 ok 403 403
+POST /v1/broadcasts/estimate 401 401 401 403 403 403 403 403 403 403 ok  403 403
+POST /v1/broadcasts         401 401 401 403 403 403 403 403 403 403 ok  403 403
+GET  /v1/broadcasts         401 401 401 403 403 403 403 403 403 403 ok  403 403
+GET  /v1/broadcasts/{id}    401 401 401 403 403 403 403 403 403 403 ok  403 403
+GET  /v1/hotspots           401 401 401 403 ok  403 403 ok  ok  ok  ok  403 403
+POST /v1/hotspots/{id}/case 401 401 401 403 ok  403 403 403 403 403 403 403 403
+POST /v1/reports            401 401 401 403 403 403 403 ok  ok  403 ok  403 403
+GET  /v1/reports            401 401 401 403 403 403 403 ok  ok  ok  ok  403 403
+POST /v1/grid/petitions     401 401 401 403 403 403 403 403 403 403 403 403 403
+POST /v1/grid/visits        401 401 401 403 403 403 403 403 403 403 403 403 403
+GET  /v1/grid/visits        401 401 401 403 ok  403 403 ok  ok  ok  ok  403 403
+POST /v1/uploads            401 401 401 403 ok  ok  403 403 403 403 403 ok  403
+GET  /v1/pool               401 401 401 403 ok  ok  403 ok  403 403 403 403 403
+GET  /v1/stats/grid         401 401 401 403 ok  403 403 ok  ok  ok  ok  403 403
 """
 
 ROWS = {}
 for line in TABLE.strip().splitlines():
     method, path, *cells = line.split()
     ROWS[(method, path)] = dict(zip(CALLERS, cells, strict=True))
+
+# The grid worker (网格员, CONTRACT §10), a column of its own: one cell per route of the table above.
+GRID_WORKER = "gridworker@210902-001-001-001-01"
+GRID_WORKER_TABLE = """
+GET  /v1/me ok
+POST /v1/petitions 403
+GET  /v1/petitions ok
+GET  /v1/petitions/{id} ok
+GET  /v1/violations 403
+GET  /v1/violations/{id} 403
+POST /v1/violations/{id}/actions 403
+GET  /v1/board 403
+GET  /v1/assessments 403
+GET  /v1/stats ok
+GET  /v1/notifications/attention 403
+POST /v1/exports 403
+GET  /v1/exports/{id} 403
+POST /v1/admin/calendar 403
+POST /v1/desk/petitions 403
+POST /v1/citizen/petitions 403
+GET  /v1/citizen/petitions 403
+GET  /v1/citizen/petitions/{id} 403
+POST /v1/citizen/petitions/{id}/feedback 403
+POST /v1/cases/typical 403
+POST /v1/cases/typical/{id}/unmark 403
+POST /v1/broadcasts/estimate 403
+POST /v1/broadcasts 403
+GET  /v1/broadcasts 403
+GET  /v1/broadcasts/{id} 403
+GET  /v1/hotspots 403
+POST /v1/hotspots/{id}/case 403
+POST /v1/reports 403
+GET  /v1/reports 403
+POST /v1/mediations 403
+GET  /v1/mediations 403
+GET  /v1/mediations/{id} 403
+POST /v1/mediations/{id}/sessions 403
+POST /v1/mediations/{id}/outcome 403
+GET  /v1/stats/mediation 403
+POST /v1/meetings ok
+GET  /v1/meetings ok
+POST /v1/meetings/{id}/issues ok
+POST /v1/grid/petitions ok
+POST /v1/grid/visits ok
+GET  /v1/grid/visits ok
+POST /v1/uploads ok
+GET  /v1/pool ok
+GET  /v1/stats/grid 403
+"""
+GRID_WORKER_CELLS = {
+    (method, path): cell
+    for method, path, cell in (line.split() for line in GRID_WORKER_TABLE.strip().splitlines())
+}
+CALLERS["grid_worker"] = GRID_WORKER
+for _route, _cells in ROWS.items():
+    if _route in GRID_WORKER_CELLS:
+        _cells["grid_worker"] = GRID_WORKER_CELLS[_route]
+
+# The mediator (调解员, CONTRACT §11), a column of its own: one cell per route of the table above.
+MEDIATOR = "mediator@210902.center"
+MEDIATOR_TABLE = """
+GET  /v1/me ok
+POST /v1/petitions 403
+GET  /v1/petitions ok
+GET  /v1/petitions/{id} ok
+GET  /v1/violations 403
+GET  /v1/violations/{id} 403
+POST /v1/violations/{id}/actions 403
+GET  /v1/board 403
+GET  /v1/assessments 403
+GET  /v1/stats ok
+GET  /v1/notifications/attention 403
+POST /v1/exports 403
+GET  /v1/exports/{id} 403
+POST /v1/admin/calendar 403
+POST /v1/desk/petitions 403
+POST /v1/citizen/petitions 403
+GET  /v1/citizen/petitions 403
+GET  /v1/citizen/petitions/{id} 403
+POST /v1/citizen/petitions/{id}/feedback 403
+POST /v1/cases/typical 403
+POST /v1/cases/typical/{id}/unmark 403
+POST /v1/broadcasts/estimate 403
+POST /v1/broadcasts 403
+GET  /v1/broadcasts 403
+GET  /v1/broadcasts/{id} 403
+GET  /v1/hotspots 403
+POST /v1/hotspots/{id}/case 403
+POST /v1/reports 403
+GET  /v1/reports 403
+POST /v1/mediations ok
+GET  /v1/mediations ok
+GET  /v1/mediations/{id} ok
+POST /v1/mediations/{id}/sessions ok
+POST /v1/mediations/{id}/outcome ok
+GET  /v1/stats/mediation ok
+POST /v1/meetings 403
+GET  /v1/meetings ok
+POST /v1/meetings/{id}/issues 403
+POST /v1/grid/petitions 403
+POST /v1/grid/visits 403
+GET  /v1/grid/visits 403
+POST /v1/uploads ok
+GET  /v1/pool 403
+GET  /v1/stats/grid 403
+"""
+MEDIATOR_CELLS = {
+    (method, path): cell
+    for method, path, cell in (line.split() for line in MEDIATOR_TABLE.strip().splitlines())
+}
+CALLERS["mediator"] = MEDIATOR
+for _route, _cells in ROWS.items():
+    if _route in MEDIATOR_CELLS:
+        _cells["mediator"] = MEDIATOR_CELLS[_route]
 
 
 def _is_action(path: str) -> bool:
@@ -69,6 +213,10 @@ def test_the_table_covers_every_route():
         if not op.audience.public and not _is_action(op.path) and not op.path.startswith("/_local/")
     }
     assert guarded == set(ROWS), "every non-public route needs a row here"
+    missing = sorted(set(ROWS) - set(GRID_WORKER_CELLS))
+    assert not missing, f"every route needs a grid worker cell in GRID_WORKER_TABLE: {missing}"
+    missing = sorted(set(ROWS) - set(MEDIATOR_CELLS))
+    assert not missing, f"every route needs a mediator cell in MEDIATOR_TABLE: {missing}"
 
 
 @pytest.fixture(scope="module")

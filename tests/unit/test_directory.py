@@ -69,6 +69,11 @@ def test_users_exist_for_every_role_and_scope_of_the_contract(demo: Directory) -
     for district in DISTRICTS:  # §9: each center's window, and the city's 12345 agents
         expected[f"desk@{district}.center"] = ("desk", f"{district}.center")
     expected["desk@210900.hotline"] = ("desk", "210900.hotline")
+    for district in DISTRICTS:  # §11: the mediators of each center and of each court
+        for unit in ("center", "court"):
+            expected[f"mediator@{district}.{unit}"] = ("mediator", f"{district}.{unit}")
+    for grid in demo.grids:  # §10: one grid worker (网格员) per seeded grid
+        expected[f"gridworker@{grid.code}"] = ("grid_worker", grid.code)
 
     for username, (role, scope) in expected.items():
         user = demo.user(username)
@@ -344,7 +349,7 @@ def test_bad_grid_worker_phone(tmp_path: Path) -> None:
         tmp_path,
         "grid_workers.csv",
         "gw-210905-02,",
-        "gw-210905-02,210905-002-001,孙立新,0418123456,负责网格内巡查,0418-12345",
+        "gw-210905-02,210905-002-001,孙立新,0418123456,负责网格内巡查,0418-12345,",
     )
     error = load_error(folder)
     assert (error.file, error.line) == ("grid_workers.csv", line)

@@ -60,20 +60,66 @@ VALUES: dict[str, dict[str, str]] = {
     "escalation": {
         "id": PID,
         "department": LONG_DEPARTMENT,
+        "stage": STAGE_LABELS["resolve"],
         "level": LEVEL_LABELS["city"],
         "reason": "办结时限超期3个工作日",
         "due": DUE,
     },
     "otp": {"code": "482915"},
+    "mediation_session": {
+        "id": "TJ261201ABCDEF",
+        "at": "12月3日09:30",
+        "place": "阜新蒙古族自治县社会治理综合服务中心",
+    },
     "first_inquiry": {"id": PID, "department": "阜新蒙古族自治县便民服务中心", "status": "已办结待审核"},
     "instruction": {
         "id": PID,
         "department": LONG_DEPARTMENT,
         "note": "请主要负责同志亲自过问，三日内办结并回复群众",
     },
+    "urge_reminder": {
+        "id": PID,
+        "department": LONG_DEPARTMENT,
+        "stage": STAGE_LABELS["resolve"],
+        "note": "请今日反馈",
+    },
+    "urge_supervision": {
+        "id": PID,
+        "department": LONG_DEPARTMENT,
+        "stage": STAGE_LABELS["accept"],
+        "note": "群众多次反映，请立即签收办理",
+    },
+    "accountability": {
+        "id": PID,
+        "department": LONG_DEPARTMENT,
+        "action": "约谈",
+        "violation": "审核退回（乱办）",
+        "stage": STAGE_LABELS["resolve"],
+        "note": "约谈分管负责同志，限期整改",
+    },
+    "pool_posted": {"id": PID, "due": DUE},
+    "pool_reminder": {"id": PID, "due": DUE},
+    "pool_claimed": {"id": PID, "department": LONG_DEPARTMENT},
+    "pool_fallback": {"id": PID, "department": "阜新蒙古族自治县便民服务中心"},
+    # 未诉先办 (§13): a hotspot, to the owning department and the supervisor; the longest names
+    "hotspot": {
+        "hotspot": "HS2703021A2B3C4D5E",
+        "district_name": "阜新蒙古族自治县",
+        "grid_name": "阜新镇城区第十二社区阳光家园小区",
+        "category_name": "排水井盖",
+        "count": 128,
+        "baseline": 12.25,
+    },
 }
+# 未诉先办 (§13): hotspot notices (orders and supervision topics, kind hotspot)
+FORESIGHT = ("hotspot",)
+# 基层吹哨、部门报到 (§10): the claim pool's messages to the district's departments (orders, kind pool)
+POOL = ("pool_posted", "pool_reminder", "pool_claimed", "pool_fallback")
 
-CITIZEN = ("receipt", "closure", "reopen", "merged", "otp")
+# 两首一督 (§12): a supervisor's hand-sent 催办单/督办单 and accountability (提醒/约谈/移送纪委)
+BY_HAND = ("urge_reminder", "urge_supervision", "accountability")
+
+CITIZEN = ("receipt", "closure", "reopen", "merged", "otp", "mediation_session")
 DEPARTMENT = (
     "new_order",
     "reminder",
@@ -90,7 +136,13 @@ DEPARTMENT = (
 
 
 def test_the_data_file_has_exactly_the_expected_templates():
-    assert set(templates()) == set(CITIZEN) | set(DEPARTMENT)
+    assert set(templates()) == set(CITIZEN) | set(DEPARTMENT) | set(POOL) | set(BY_HAND) | set(FORESIGHT)
+    for name in FORESIGHT:
+        assert get(name).audience == "supervision"
+    for name in BY_HAND:
+        assert get(name).audience == "supervision"
+    for name in POOL:
+        assert get(name).audience == "department"
     for name in CITIZEN:
         assert get(name).audience == "citizen"
     for name in ("new_order", "returned", "transferred"):
@@ -328,3 +380,23 @@ def test_messages_name_a_districts_dispatch_desk_in_chinese_never_by_code():
     assert "新邱区分拨中心" in message and "210903" not in message and "分拨" in message
     body["values"]["department"] = "210903.urban"
     assert "新邱区城市管理综合行政执法局" in text(body, directory)
+
+
+def test_pool_messages_name_the_petition_and_the_deadline_or_the_unit():
+    for name in ("pool_posted", "pool_reminder"):
+        text = render(name, **VALUES[name])
+        assert PID in text and DUE in text
+    assert "认领" in render("pool_claimed", **VALUES["pool_claimed"])
+    fallback = render("pool_fallback", **VALUES["pool_fallback"])
+    assert "兜底" in fallback and "便民服务中心" in fallback
+
+
+@pytest.mark.parametrize("name", BY_HAND)
+def test_supervision_by_hand_names_the_unit_in_chinese_and_the_stage(name):
+    text = render(name, **VALUES[name])
+    assert PID in text and LONG_DEPARTMENT in text and VALUES[name]["stage"] in text
+    assert "210" not in text and "." not in text  # a unit's name, never its code (210903.dispatch)
+
+
+def test_an_escalation_says_which_stage_is_late():
+    assert f"{STAGE_LABELS['resolve']}阶段" in render("escalation", **VALUES["escalation"])

@@ -40,6 +40,7 @@ POLICY = Policy.bundled()
 
 # The statuses in which a stage clock runs, is paused, or is gone (CONTRACT §5).
 RUNNING_STAGES = {"received": {"dispatch"}, "dispatched": {"accept"}, "accepted": {"resolve", "reopen"}}
+RUNNING_STAGES["posted"] = {"claim"}  # 基层吹哨: the claim pool's clock (§10)
 PAUSED_STAGES = {"suspended": {"resolve", "reopen"}, "resolved": {"resolve", "reopen"}}
 # 即办: a petition answered on the spot at the desk is resolved with its dispatch stage paused
 # and no department: the desk that received it answered it.
@@ -411,6 +412,13 @@ PAYLOADS: dict[str, st.SearchStrategy[dict]] = {
     "escalate": _opt("note", st.just(TEXT)),
     "merge": st.sampled_from(["FZ0000002", "FZ0000003", "FZ0000001"]).map(lambda i: {"into": i}),
     "instruction": st.just({"note": "请相关部门限期解决"}),
+    "triage": st.sampled_from(["dispatch", "mediation", "legal_aid", "litigation"]).map(
+        lambda r: {"route": r}
+    ),
+    "whistle": st.just({"note": "网格内解决不了"}),
+    "claim": _opt("note", st.just(TEXT)),
+    "flag": _merge(st.booleans().map(lambda k: {"key_case": k}), _opt("note", st.just(TEXT))),
+    "urge": st.sampled_from(["reminder", "supervision"]).map(lambda k: {"kind": k, "note": TEXT}),
 }
 assert set(PAYLOADS) == set(RULES)
 
@@ -431,6 +439,11 @@ NATURAL = {
     "escalate": ["supervisor@210902"],
     "merge": ["dispatcher@210902"],
     "instruction": ["chief@210902"],
+    "triage": ["desk@210902.center", "dispatcher@210902"],
+    "flag": ["chief@210902"],
+    "urge": ["supervisor@210902"],
+    "whistle": ["dispatcher@210902"],
+    "claim": ["handler@210902.urban", "handler@210902.housing"],
 }
 assert set(NATURAL) == set(RULES)
 

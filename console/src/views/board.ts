@@ -12,10 +12,12 @@ import { refresh } from "../refresh";
 import { empty, errorBox, loading } from "../ui";
 import type { View } from "../main";
 import { initialWhere, refreshButton, toolbar, whereFilters } from "./common";
+import { accountabilityForm } from "./chief";
 
 const MAX_PAGES = 5;
 
 interface Violation {
+  id: string;
   unit: string;
   district: string;
   kind: string;
@@ -126,7 +128,7 @@ function summary(groupBy: "district" | "unit", overdue: Petition[], soon: Petiti
   );
 }
 
-function violationsTable(items: Violation[]): HTMLElement {
+function violationsTable(items: Violation[], s: Session): HTMLElement {
   if (!items.length) return empty("暂无问责记录");
   return h(
     "div",
@@ -134,7 +136,7 @@ function violationsTable(items: Violation[]): HTMLElement {
     h(
       "table",
       { "data-board": "violations" },
-      h("thead", null, h("tr", null, ["时间", "单位", "问题", "阶段", "诉求"].map((t) => h("th", null, t)))),
+      h("thead", null, h("tr", null, ["时间", "单位", "问题", "阶段", "诉求", "问责跟进"].map((t) => h("th", null, t)))),
       h(
         "tbody",
         null,
@@ -147,6 +149,7 @@ function violationsTable(items: Violation[]): HTMLElement {
             h("td", null, label(VIOLATION, v.kind)),
             h("td", null, label(STAGE, v.stage)),
             h("td", null, h("a", { href: `#/p/${v.petition_id}` }, v.petition_id)),
+            h("td", null, accountabilityForm(v.id, s) ?? "—"),
           ),
         ),
       ),
@@ -248,7 +251,7 @@ export const boardView: View = async (el, s) => {
         );
       }
       parts.push(section("待人工核实的通知（发送失败或结果未知）", undeliveredTable(undelivered)));
-      parts.push(section("问责记录", violationsTable(violations)));
+      parts.push(section("问责记录", violationsTable(violations, s)));
       replace(body, parts);
       body.setAttribute("data-loaded", "1");
     } catch (err) {
