@@ -74,9 +74,27 @@ class _Limiter:
             q.append(now)
 
 
+def lost_only_to_deliveries(store: Any, read: dict[str, Petition]) -> bool:
+    """After a lost commit: whether every petition the change read is unchanged since, or changed
+    only by recorded deliveries (``notification`` events) — and at least one changed (else the
+    loss was to something else, and the caller must hear of it)."""
+    changed = False
+    for before in read.values():
+        after = store.get(before.id)
+        if after is None:
+            return False
+        if after.last_seq == before.last_seq and after.version == before.version:
+            continue
+        since = [e for e in store.timeline(after.id, after.last_seq) if e["seq"] > before.last_seq]
+        if not since or any(e["type"] != "notification" for e in since):
+            return False
+        changed = True
+    return changed
+
+
 # A delivery recorded on the timeline between reading a petition and committing an action on it
 # is not another person's change: the action is applied again to the fresh state, this many times.
-RETRIES_AFTER_DELIVERIES = 3
+RETRIES_AFTER_DELIVERIES = 10  # each delivery is its own commit: a burst of them may land in between
 
 
 @dataclass
@@ -141,29 +159,13 @@ class PetitionService:
             try:
                 return self._act_once(identity, p, action, payload, env, read)
             except Conflict:
-                if not self._lost_only_to_deliveries(read):
+                if not lost_only_to_deliveries(self.store, read):
                     raise
                 fresh = self.store.get(p.id)
                 if fresh is None:
                     raise
                 p, env = fresh, self.env()  # a fresh instant too: the timeline's times never go back
         return self._act_once(identity, p, action, payload, env, {})
-
-    def _lost_only_to_deliveries(self, read: dict[str, Petition]) -> bool:
-        """Whether every petition the action read is unchanged since, or changed only by recorded
-        deliveries (``notification`` events) — and at least one changed (else it was no delivery)."""
-        changed = False
-        for before in read.values():
-            after = self.store.get(before.id)
-            if after is None:
-                return False
-            if after.last_seq == before.last_seq and after.version == before.version:
-                continue
-            since = [e for e in self.store.timeline(after.id, after.last_seq) if e["seq"] > before.last_seq]
-            if not since or any(e["type"] != "notification" for e in since):
-                return False
-            changed = True
-        return changed
 
     def _act_once(
         self, identity: Identity, p: Petition, action: str, payload: dict, env: Env, read: dict[str, Petition]

@@ -462,7 +462,8 @@ def test_actions_follow_role_and_scope_and_the_api_refuses_the_rest(console_stac
     page.locator(f'article.detail[data-petition="{pid}"]').wait_for()
     assert page.locator("form[data-action]").count() == 0
     navs = page.locator(".nav a").evaluate_all("as => as.map(a => a.dataset.nav)")
-    assert navs == ["list", "stats", "grids"]
+    # reading views only: 年度考核, the lists and figures, grids, mediation, hotspots, reports
+    assert navs == ["assessment", "list", "stats", "grids", "mediation", "hotspots", "reports"]
 
 
 def test_the_login_lists_the_front_desks(console_stack, open_page):

@@ -197,6 +197,7 @@ def test_a_walkin_answered_on_the_spot_is_reviewed_and_counted(desk_stack, brows
         "mine",
         "stats",
         "grids",
+        "mediation",  # §11: the window registers mediation cases
     ]
     assert "单位：彰武县社会治理综合服务中心" in page.locator(".who").inner_text()
     # and the district picker offers the unit's own district only
@@ -284,6 +285,7 @@ def test_a_walkin_answered_on_the_spot_is_reviewed_and_counted(desk_stack, brows
         "phone",
         "grid",
         "walkin",
+        "meeting",  # §11: 逢六说事
     ]
     assert boss.locator('tr[data-channel="phone"] td').first.inner_text() == "区县诉求专线"
     assert boss.locator('tr[data-channel="hotline_12345"] td').first.inner_text() == "12345热线"
@@ -349,10 +351,11 @@ def test_the_hotline_registers_for_any_district_and_answers_from_the_detail(desk
     row = page.locator(f'table.mine tr[data-petition="{pid}"]')
     row.wait_for()
     assert "待分拨" in row.inner_text() and "分拨阶段" in row.inner_text() and "剩余" in row.inner_text()
-    # and its detail offers 当场答复, and nothing else
+    # and its detail offers 当场答复 and 分流交办 (§11), and nothing else
     row.locator("a.pid").click()
     page.locator(f'article.detail[data-petition="{pid}"]').wait_for()
-    assert page.locator("form[data-action]").evaluate_all("fs => fs.map(f => f.dataset.action)") == ["answer"]
+    actions = page.locator("form[data-action]").evaluate_all("fs => fs.map(f => f.dataset.action)")
+    assert actions == ["answer", "triage"]
     form = page.locator('form[data-action="answer"]')
     # A reply of one character is refused before it leaves the page
     form.locator('textarea[name="reply"]').fill("好")

@@ -345,8 +345,11 @@ def check_merges(racer: Racer, tally: Tally, what: str, ids: list[str]) -> dict[
         else:
             roots[pid] = current
     for pid, p in ps.items():
-        if p["status"] == "merged" and len(events(p, "merged")) != 1:
-            tally.duplicates.append(f"{what}: {pid} has {len(events(p, 'merged'))} `merged` events")
+        # A merged petition was merged once (its `merged` event with `into`); before that it may have
+        # been the main petition of another's merge (a `merged` event naming the one merged into it).
+        into = [e for e in events(p, "merged") if e.get("into")]
+        if p["status"] == "merged" and len(into) != 1:
+            tally.duplicates.append(f"{what}: {pid} was merged {len(into)} times: {into}")
         if p["status"] != "merged" and p.get("merged_into"):
             tally.wrong.append(f"{what}: {pid} is {p['status']} but merged_into {p['merged_into']}")
     listed: Counter = Counter()

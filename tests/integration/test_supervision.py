@@ -181,7 +181,8 @@ def test_an_interview_on_a_sloppy_handling_violation_is_recorded_sent_and_assess
     assert [(a["kind"], a["by"], a["note"]) for a in r.json()["actions"]] == [
         ("interview", supervisor, "约谈分管负责同志")
     ]
-    api.post(f"/v1/violations/{vid}/actions", {"kind": "remind"}, as_=f"chief@{DISTRICT}")
+    again = api.post(f"/v1/violations/{vid}/actions", {"kind": "remind"}, as_=f"chief@{DISTRICT}")
+    assert again.status_code == 201, again.text
     detail = api.get(f"/v1/violations/{vid}", as_=f"handler@{DISTRICT}.market").json()
     assert [a["kind"] for a in detail["actions"]] == ["interview", "remind"] and detail[
         "kind"
