@@ -455,6 +455,8 @@ class Runtime:
             changes=changes,
             watermark=watermark,
             download=download,
+            # 年度考核 as of this export, every district's units (a few hundred rows, from the rollups).
+            derived={"assessments": lambda: self.supervision.assessment_rows(self.clock.now())},
         )
 
     def export(self, progress=None) -> dict:

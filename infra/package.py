@@ -110,8 +110,9 @@ FUNCTIONS: dict[str, Access] = {
     # The daily Parquet export, and the on-demand export jobs: reads (the day's changes through the
     # events' by_day index and batch reads; whole tables on the first export), never writes a table,
     # publishes nothing; merges changed rows into their partitions (reads them back).
+    # and the assessments table it computes from the rollups and violations (supervision table).
     "audit_daily_export": Access(
-        reads=EXPORTED | {"directory"}, scans=EXPORTED, bucket=True, export_jobs=True
+        reads=EXPORTED | {"directory", "supervision"}, scans=EXPORTED, bucket=True, export_jobs=True
     ),
     # A citizen's 1/2/3 reply: finds the petition by phone hash (by_phone), records the rating;
     # a TD (退订) is written to the foresight table's opt-outs.

@@ -34,7 +34,7 @@ import tempfile
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
@@ -50,11 +50,12 @@ DUCKDB_MEMORY = "256MB"  # the daily export's Lambda has 1 GB
 OPEN_SPOOLS = 32  # day spools open at once while a table is read (any number of days is fine)
 STALE_TMP_SECONDS = 3600  # a temporary file this old was left by an export that died
 PART = "part-0.parquet"
-ROW_MAPPERS = {
+ROW_MAPPERS: dict[str, Callable[[Any], dict]] = {
     "petitions": tables.petition_row,
     "events": tables.event_row,
     "notifications": tables.notification_row,
     "violations": tables.violation_row,
+    "assessments": dict,  # computed rows (supervision.service.assessment_rows), already flat
 }
 Scan = Callable[[], Iterable[Any]]  # a store's full read of its table, page by page
 # A row's identity within its table: what a changed row replaces when merged into its partition.
@@ -63,6 +64,7 @@ KEYS = {
     "events": ("petition_id", "seq"),
     "notifications": ("id",),
     "violations": ("unit", "petition_id", "kind", "stage", "occurred_at"),
+    "assessments": ("year", "district", "unit"),
 }
 Progress = Callable[..., None]
 
@@ -222,6 +224,8 @@ class Exporter:
     changes: Any = None  # audit.changes.ChangeReader
     watermark: Any = None  # get() -> last exported day | None; put(day)
     download: Callable[[str, str, str], bool] | None = None  # bucket, key, path → found
+    # Tables computed at each export (not read from a table): written whole into the day's partition.
+    derived: dict[str, Scan] = field(default_factory=dict)
 
     def run(self, now: datetime, progress: Progress | None = None, mode: str = "auto") -> dict:
         """Returns the location, the export's own day, the rows written per table, how it read
@@ -242,6 +246,7 @@ class Exporter:
                 log.warning("incremental read failed; exporting every table whole", exc_info=True)
                 incremental, sources, read = False, self.sources, {}
         counts = {}
+        sources = {**sources, **self.derived}
         with tempfile.TemporaryDirectory() as tmp:
             for name, scan in sources.items():
                 if root is not None:
@@ -250,7 +255,7 @@ class Exporter:
                     counts[name], days = export_table(
                         name, scan, _mover(table_dir), Path(tmp), table_dir, progress, current
                     )
-                    if not incremental:
+                    if not incremental and name not in self.derived:  # a derived day is a snapshot: kept
                         prune(table_dir, days, started)
                 else:
                     current = self._remote_current(name) if incremental else None

@@ -73,6 +73,22 @@ TABLES: dict[str, dict[str, str]] = {
         "reason": "VARCHAR",
         "occurred_at": "TIMESTAMP",
     },
+    # 年度考核 (§12): each unit's year-to-date assessment as of the export, one partition a day.
+    "assessments": {
+        "year": "INTEGER",
+        "district": "VARCHAR",
+        "unit": "VARCHAR",
+        "name": "VARCHAR",
+        "score": "DOUBLE",
+        "rank": "INTEGER",
+        "received": "INTEGER",
+        "figures": "VARCHAR",  # JSON: each §6 rate with numerator and denominator
+        "violations": "VARCHAR",  # JSON: kind → count
+        "urges": "VARCHAR",
+        "actions": "VARCHAR",
+        "reasons": "VARCHAR",  # JSON: every term of the score with its points
+        "computed_at": "TIMESTAMP",
+    },
 }
 
 # The column whose Shanghai day names a row's partition: set when the row is born, never changed.
@@ -81,6 +97,7 @@ DAY_COLUMN = {
     "events": "occurred_at",
     "notifications": "created_at",
     "violations": "occurred_at",
+    "assessments": "computed_at",
 }
 
 

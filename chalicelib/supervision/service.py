@@ -12,10 +12,11 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from chalicelib.auth import scope
@@ -82,6 +83,10 @@ def year_keys(year: int) -> tuple[str, str]:
     lo = datetime(year, 1, 1, tzinfo=SHANGHAI)
     hi = datetime(year + 1, 1, 1, tzinfo=SHANGHAI)
     return utc_key(iso(lo)), utc_key(iso(hi))
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def _league_order(u: dict[str, Any]) -> tuple[bool, float, str]:
@@ -252,6 +257,37 @@ class Supervision:
         code = scope.district(
             identity, directory, district or scope.scope_district(identity, directory) or ""
         )
+        return self._assess(code, year, env)
+
+    def assessment_rows(self, now: datetime) -> list[dict[str, Any]]:
+        """Every district's units, the year to date, as rows of the auditors' ``assessments`` table."""
+        env = self.env()
+        year = now.astimezone(SHANGHAI).year
+        at = now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+        rows = []
+        for d in env.directory.districts:
+            for u in self._assess(d.code, year, env)["units"]:
+                rows.append(
+                    {
+                        "year": year,
+                        "district": d.code,
+                        "unit": u["unit"],
+                        "name": u["name"],
+                        "score": u["score"],
+                        "rank": u.get("rank"),
+                        "received": u["figures"].get("received", 0),
+                        "figures": _json(u["figures"]),
+                        "violations": _json(u["violations"]),
+                        "urges": _json(u["urges"]),
+                        "actions": _json(u["actions"]),
+                        "reasons": _json(u["reasons"]),
+                        "computed_at": at,
+                    }
+                )
+        return rows
+
+    def _assess(self, code: str, year: int, env: Env) -> dict[str, Any]:
+        directory = env.directory
         first = datetime(year, 1, 1, tzinfo=SHANGHAI)
         last = datetime(year, 12, 31, tzinfo=SHANGHAI)
         # A city department may hold any district's petitions: the city's units read every district.

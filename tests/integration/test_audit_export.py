@@ -186,7 +186,7 @@ def test_athena_projects_every_shanghai_day_that_has_begun():
         for r in template["Resources"].values()
         if r["Type"] == "AWS::Glue::Table"
     ]
-    assert {t["Name"] for t in glue} == {"petitions", "events", "notifications", "violations"}
+    assert {t["Name"] for t in glue} == {"petitions", "events", "notifications", "violations", "assessments"}
     for table in glue:
         params = table["Parameters"]
         assert params["projection.dt.range"].split(",")[1] == "NOW+1DAYS", table["Name"]

@@ -93,7 +93,13 @@ def test_athena_tables_declare_the_exported_columns():
         for r in template["Resources"].values()
         if r["Type"] == "AWS::Glue::Table"
     }
-    types = {"VARCHAR": "string", "INTEGER": "int", "BOOLEAN": "boolean", "TIMESTAMP": "timestamp"}
+    types = {
+        "VARCHAR": "string",
+        "INTEGER": "int",
+        "BOOLEAN": "boolean",
+        "TIMESTAMP": "timestamp",
+        "DOUBLE": "double",
+    }
     assert set(glue) == set(TABLES)
     for name, columns in TABLES.items():
         declared = {c["Name"]: c["Type"] for c in glue[name]["StorageDescriptor"]["Columns"]}
@@ -249,7 +255,7 @@ EXPECTED_GRANTS = {
     # the first export; the bucket's exports/ and export-jobs/ (jobs and the watermark).
     "AuditDailyExport": _BASE
     | _tables(["dynamodb:Scan"], EXPORTED)
-    | _tables(READ, (*EXPORTED, "Directory"))
+    | _tables(READ, (*EXPORTED, "Directory", "Supervision"))  # + 年度考核 from the rollups
     | _indexes(("Petitions", "Events", "Outbox", "Violations"))
     | _EXPORTS
     | _EXPORT_JOBS,
