@@ -206,9 +206,7 @@ def main(argv: list[str] | None = None) -> None:
     from chalicelib.local.stack import LocalStack
     from chalicelib.runtime import get_runtime
 
-    print(
-        f"a year (2025) city-wide at {sizes[0]:,} and {sizes[1]:,} petitions (--petitions N for the larger)"
-    )
+    print(f"a year (2025) city-wide at {', '.join(f'{x:,}' for x in sizes)} petitions (--petitions: largest)")
     import tempfile
     from pathlib import Path
 
