@@ -161,10 +161,9 @@ class PetitionService:
             except Conflict:
                 if not lost_only_to_deliveries(self.store, read):
                     raise
-                fresh = self.store.get(p.id)
-                if fresh is None:
-                    raise
-                p, env = fresh, self.env()  # a fresh instant too: the timeline's times never go back
+                env = self.env()  # a fresh instant too: the timeline's times never go back
+                # Read again as at first: one no longer held (a race lost meanwhile) is a 409 as ever.
+                p = self._load_visible(identity, p.id, env, acting=True)
         return self._act_once(identity, p, action, payload, env, {})
 
     def _act_once(
