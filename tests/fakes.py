@@ -310,13 +310,6 @@ class MemorySupervision:
             rows = sorted(self.record_rows.get(pk, {}).items())
         return [copy.deepcopy(r) for sk, r in rows if lo <= sk <= hi]
 
-    def scan_records(self, prefix: str, page_size: int = 500) -> Iterator[Record]:
-        with self.db.lock:
-            rows = [
-                r for pk, table in self.record_rows.items() if pk.startswith(prefix) for r in table.values()
-            ]
-        yield from (copy.deepcopy(r) for r in rows)
-
 
 class MemoryIdempotency:
     def __init__(self, db: MemoryDatabase) -> None:

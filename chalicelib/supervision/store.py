@@ -102,9 +102,3 @@ class SupervisionStore:
     def records_between(self, pk: str, lo: str, hi: str) -> list[Record]:
         db.bound()
         return [Record(i.pk, i.sk, i.doc) for i in RecordItem.query(pk, RecordItem.sk.between(lo, hi))]
-
-    def scan_records(self, prefix: str, page_size: int = 500) -> Iterator[Record]:
-        """Every record whose pk starts with ``prefix`` (the auditors' export only)."""
-        db.bound()
-        for i in RecordItem.scan(RecordItem.pk.startswith(prefix), page_size=page_size):
-            yield Record(i.pk, i.sk, i.doc)
