@@ -180,14 +180,7 @@ class Runtime:
     def publisher(self) -> Publisher:
         from chalicelib.notify.publisher import Publisher
 
-        return Publisher(
-            self.stores.outbox,
-            self.stores.petitions,
-            self.uow,
-            self.port,
-            counts=self._counted,
-            mark_alone=self._mark_alone,
-        )
+        return Publisher(self.stores.outbox, self.stores.petitions, self.port, counts=self._counted)
 
     def after_commit(self, ids: list[str], env: Env) -> None:
         """Where a committed change's notifications go. The request never waits for SNS:
@@ -214,16 +207,17 @@ class Runtime:
         sweep or another invocation already took is skipped)."""
         return self.publisher.drain(self.env(), ids) if ids else {}
 
-    def _mark_alone(self, record: Any) -> None:
-        tx = self.stores.database.transaction()
-        self.stores.outbox.stage_mark(tx, record)
-        tx.commit()
+    def _deliveries(self, ids: list[str]) -> list[dict]:
+        from chalicelib.notify.outbox import outcome_events
+
+        return outcome_events(self.stores.outbox.get_many(ids))
 
     @cached_property
     def petitions(self) -> PetitionService:
         from chalicelib.petitions.service import PetitionService
 
         service = PetitionService(self.stores.petitions, self.uow, self.env)
+        service.deliveries = self._deliveries
         if self.stores.grid is not None:  # §10 evidence: keys checked when attached, read by short links
             service.check_evidence = self.grid.check_evidence
             service.evidence_links = self.grid.evidence_links
@@ -439,6 +433,7 @@ class Runtime:
             events_on=s.petitions.events_on,
             petitions=s.petitions.items,
             notifications=s.outbox.items,
+            notifications_on=s.outbox.changed_on,
             violations=lambda district, lo, hi: s.violations.of_district(district, lo, hi, None),
             districts=lambda: [d.code for d in self.directory().districts],
         )

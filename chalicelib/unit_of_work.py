@@ -108,6 +108,7 @@ def plan_outbox(
                 body=body,
                 next_attempt_at=utc_key(iso(when)),
                 urgent=urgent,
+                district=p.district,
             )
         )
     return records

@@ -172,8 +172,28 @@ class MemoryOutbox:
             lambda: self.rows.__setitem__(record.id, _stored(record)),
         )
 
-    def stage_mark(self, tx: MemoryTransaction, record: OutboxRecord) -> None:
-        tx.add("outbox-mark", lambda: True, lambda: self.rows.__setitem__(record.id, _stored(record)))
+    def mark(self, record: OutboxRecord) -> bool:
+        with self.db.lock:
+            stored = self.rows.get(record.id)
+            if stored is None or stored.attempts != record.attempts or stored.status != "sending":
+                return False
+            self.rows[record.id] = _stored(record)
+            return True
+
+    def changed_on(self, day: str, since: str | None = None) -> Iterator[str]:
+        from chalicelib.clock import SHANGHAI, parse_instant
+
+        def last(r: OutboxRecord) -> str:
+            return str(r.outcomes[-1]["at"]) if r.outcomes else r.created_at
+
+        def on_day(at: str) -> bool:
+            return parse_instant(at).astimezone(SHANGHAI).date().isoformat() == day
+
+        with self.db.lock:
+            ids = sorted(
+                r.id for r in self.rows.values() if on_day(last(r)) and (not since or last(r) >= since)
+            )
+        yield from ids
 
     def get(self, record_id: str) -> OutboxRecord | None:
         with self.db.lock:

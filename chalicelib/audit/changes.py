@@ -5,13 +5,14 @@ so the events of a day (the events table's sharded ``by_day`` index) name everyt
 changed that day:
 - the day's events themselves (append-only: each lies in its own day's partition);
 - the petitions they belong to (read by id, in batches: their state as of now);
-- the notifications whose ``notification`` events fall on the day (queued, sent, failed, …);
+- the notifications queued by the day's events, and those written or marked that day (a delivery
+  is recorded on its outbox record, not the timeline: the outbox's ``by_day`` index names them);
 - the day's violations, from the violations' ``by_district`` index over the day's key range.
 Items read are counted per table (``read``): the export's cost is the day's changes, flat in the
 size of the tables.
 
-Not seen: an outbox record with no petition (a citizen's sign-in code) has no timeline; those
-codes are not for auditors and the full export (the first one, or ``mode="full"``) still has them.
+Records of no petition (a citizen's sign-in code, a mediation notice) are named by the outbox's
+``by_day`` index like the others; their rows carry no message body or recipient.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class ChangeReader:
     events_on: Callable[[str, str | None], Iterable[Any]]  # Shanghai day, since → events (by_day)
     petitions: Callable[[list[str]], Iterable[Any]]  # ids → petition items
     notifications: Callable[[list[str]], Iterable[Any]]  # ids → outbox items
+    notifications_on: Callable[[str, str | None], Iterable[str]]  # day, since → ids of records written
     violations: Callable[[str, str, str], Iterable[Any]]  # district, lo, hi (UTC keys) → violations
     districts: Callable[[], list[str]]
 
@@ -51,6 +53,7 @@ class ChangeReader:
         petition_ids = sorted({e.petition_id for e in events})
         notification_ids: list[str] = sorted(
             {str((e.data or {})["notification"]) for e in events if (e.data or {}).get("notification")}
+            | set(self.notifications_on(day, iso(since) if since is not None else None))
         )
         out.rows["petitions"] = _batched(self.petitions, petition_ids)
         out.rows["notifications"] = _batched(self.notifications, notification_ids)

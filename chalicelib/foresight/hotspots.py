@@ -30,7 +30,6 @@ from chalicelib.errors import Conflict, FztError, InvalidInput, NotFound
 from chalicelib.foresight.broadcast import policy
 from chalicelib.notify.outbox import OutboxRecord
 from chalicelib.petitions.domain import Env, Petition, merge_into
-from chalicelib.petitions.service import RETRIES_AFTER_DELIVERIES, lost_only_to_deliveries
 
 Key = tuple[str, str, str]  # (day, grid, category)
 
@@ -330,21 +329,16 @@ class Hotspots:
         return {**(self.store.hotspot(h["district"], h["id"]) or h), "merged_now": merged}
 
     def _merge(self, p: Petition, main_id: str, dispatcher: Identity, note: str, env: Env) -> bool:
-        """One 并单, applied again when it lost only to a recorded delivery on either petition."""
-        for _ in range(RETRIES_AFTER_DELIVERIES):
-            main = self.petitions.get(main_id)
-            fresh = self.petitions.get(p.id)
-            if main is None or fresh is None:
-                return False
-            try:
-                self.commit(merge_into(fresh, main, dispatcher, {"note": note}, env), env)
-                return True
-            except Conflict:
-                if not lost_only_to_deliveries(self.petitions, {fresh.id: fresh, main.id: main}):
-                    return False  # it moved meanwhile (dispatched, merged by hand): leave it
-            except FztError:
-                return False
-        return False
+        """One 并单; False when either petition moved meanwhile (dispatched, merged by hand): left alone."""
+        main = self.petitions.get(main_id)
+        fresh = self.petitions.get(p.id)
+        if main is None or fresh is None:
+            return False
+        try:
+            self.commit(merge_into(fresh, main, dispatcher, {"note": note}, env), env)
+            return True
+        except FztError:  # Conflict included
+            return False
 
     def _absorb(self, h: dict, env: Env) -> int:
         """并单: every received petition since the window began of the hotspot's grid and category, or

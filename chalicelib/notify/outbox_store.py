@@ -2,7 +2,12 @@
 
 Sparse indexes: ``pending`` (shard, next_attempt_at) holds exactly the records still to be
 sent, so a drain reads what is due and nothing else; ``attention`` (district, created_at)
-holds the dead and unconfirmed ones for the supervision board.
+holds the dead and unconfirmed ones for the supervision board; ``by_day`` (Shanghai day and a
+shard, keys only) names the records written or marked on a day, for the daily export.
+
+A delivery's outcome is written here alone — one conditional put of the record, its
+``outcomes`` history appended — never on the petition's item: the timeline shows it after
+the ``notification`` event that queued the record.
 """
 
 from __future__ import annotations
@@ -10,12 +15,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pynamodb.attributes import BooleanAttribute, JSONAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import UpdateError
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib import db
-from chalicelib.notify.outbox import SHARDS, OutboxRecord
+from chalicelib.clock import SHANGHAI, parse_instant
+from chalicelib.notify.outbox import DAY_SHARDS, SHARDS, OutboxRecord
 
 
 class _Pending(GlobalSecondaryIndex):
@@ -39,6 +45,18 @@ class _Attention(GlobalSecondaryIndex):
     created_at = UnicodeAttribute(range_key=True)
 
 
+class _ByDay(GlobalSecondaryIndex):
+    """Every record under the Shanghai day it was last written (created or marked): the daily
+    export reads a day's notifications from here without a Scan."""
+
+    class Meta:
+        index_name = "by_day"
+        projection = KeysOnlyProjection()
+
+    day_shard = UnicodeAttribute(hash_key=True)
+    changed_at = UnicodeAttribute(range_key=True)
+
+
 @db.table("table_outbox")
 class OutboxItem(Model):
     class Meta:
@@ -57,9 +75,19 @@ class OutboxItem(Model):
     body = JSONAttribute()  # template, values, topic, attributes, sealed recipient
     attention_district = UnicodeAttribute(null=True)  # present when dead or unconfirmed: `attention`
     problem = UnicodeAttribute(null=True)  # why it is dead: a reason, or the error's name
+    district = UnicodeAttribute(null=True)  # the petition's (records before it was kept: none)
+    outcomes = JSONAttribute(null=True)  # [{status, at, attempts, error|reason|retry_at}], oldest first
+    day_shard = UnicodeAttribute(null=True)  # `by_day`: the Shanghai day of the last write, a shard
+    changed_at = UnicodeAttribute(null=True)  # `by_day`: the instant of the last write (ISO, +08:00)
 
     pending = _Pending()
     attention = _Attention()
+    by_day = _ByDay()
+
+
+def day_shard(record_id: str, at: str) -> str:
+    day = parse_instant(at).astimezone(SHANGHAI).date().isoformat()
+    return f"{day}#{db.shard_of(record_id, DAY_SHARDS):02d}"
 
 
 def _record(i: OutboxItem) -> OutboxRecord:
@@ -76,6 +104,8 @@ def _record(i: OutboxItem) -> OutboxRecord:
         urgent=bool(i.urgent),
         attention_district=i.attention_district,
         problem=i.problem,
+        district=i.district,
+        outcomes=list(i.outcomes or []),
     )
 
 
@@ -95,15 +125,43 @@ def _item(r: OutboxRecord) -> OutboxItem:
         body=r.body,
         attention_district=r.attention_district,
         problem=r.problem,
+        district=r.district,
+        outcomes=list(r.outcomes) or None,
+        day_shard=day_shard(r.id, _changed_at(r)),
+        changed_at=_changed_at(r),
     )
+
+
+def _changed_at(r: OutboxRecord) -> str:
+    return str(r.outcomes[-1]["at"]) if r.outcomes else r.created_at
 
 
 class OutboxStore:
     def stage_new(self, tx: db.DynamoTransaction, record: OutboxRecord) -> None:
         tx.save("outbox", _item(record), OutboxItem.id.does_not_exist())
 
-    def stage_mark(self, tx: db.DynamoTransaction, record: OutboxRecord) -> None:
-        tx.save("outbox-mark", _item(record))
+    def mark(self, record: OutboxRecord) -> bool:
+        """The record's new state and outcome, if it is still the attempt its caller claimed (sending,
+        with these attempts); False if another publisher took it over meanwhile."""
+        db.bound()
+        try:
+            _item(record).save(
+                condition=(OutboxItem.attempts == record.attempts) & (OutboxItem.status == "sending")
+            )
+            return True
+        except PutError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+
+    def changed_on(self, day: str, since: str | None = None) -> Iterator[str]:
+        """The ids of the records written or last marked on a Shanghai day (YYYY-MM-DD), from
+        ``since`` on (an instant of that day, ISO with the +08:00 offset every record's times have)."""
+        db.bound()
+        for n in range(DAY_SHARDS):
+            condition = OutboxItem.changed_at >= since if since else None
+            for k in OutboxItem.by_day.query(f"{day}#{n:02d}", condition):
+                yield k.id
 
     def get(self, record_id: str) -> OutboxRecord | None:
         db.bound()
@@ -114,7 +172,7 @@ class OutboxStore:
 
     def get_many(self, ids: list[str]) -> list[OutboxRecord]:
         db.bound()
-        return [_record(i) for i in OutboxItem.batch_get(ids)] if ids else []
+        return [_record(i) for i in OutboxItem.batch_get(ids, consistent_read=True)] if ids else []
 
     def due(self, cutoff: str) -> Iterator[OutboxRecord]:
         """Pending records whose next attempt is at or before ``cutoff`` (a UTC key), every shard."""

@@ -3,8 +3,11 @@ most once across a crash for citizen SMS, and puts every outcome on the timeline
 
 A record goes queued → sending (claimed with a conditional write: attempts+1 and a
 lease) → sent, or → failed (retried with exponential backoff: 30 s, 60 s, 120 s, …
-capped at 1 h) → dead after MAX_ATTEMPTS. Each outcome appends a ``notification``
-event to the petition's timeline in a transaction with the record's update.
+capped at 1 h) → dead after MAX_ATTEMPTS. Each outcome is appended to the record's own
+history in one conditional write of the record (``outcomes``); the petition's timeline
+shows them as ``notification`` events after the one that queued the record (written with
+the change that caused it, hash-chained). A delivery never rewrites the petition item, so
+it never takes a person's action's version and costs one small write, not a transaction.
 
 Crash between publish and mark: the record stays ``sending`` past its lease.
 - Topic messages (department and supervision) are published again: subscribers
@@ -14,8 +17,8 @@ Crash between publish and mark: the record stays ``sending`` past its lease.
   ``unconfirmed`` on the timeline and the supervision views for a person to check.
 
 Everything it touches comes in through the constructor: the outbox store, the petitions
-store (to find the petition whose timeline gets the event), the unit of work (to write the
-mark and the event together) and the port (SNS, or a fake in tests).
+store (only for the district of a record written before records kept it) and the port
+(SNS, or a fake in tests).
 """
 
 from __future__ import annotations
@@ -24,14 +27,12 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any, Protocol
 
 from chalicelib.clock import iso, parse_instant, utc_key
-from chalicelib.errors import Conflict, TransactionConflict
 from chalicelib.notify import compose
 from chalicelib.notify.outbox import ATTENTION, OutboxRecord
-from chalicelib.petitions.domain import Env, Outcome, Petition
+from chalicelib.petitions.domain import Env, Petition
 from chalicelib.privacy import unseal
 
 log = logging.getLogger("fzt.notify")
@@ -40,7 +41,6 @@ MAX_ATTEMPTS = 5
 LEASE = timedelta(seconds=60)
 BASE_BACKOFF = 30
 MAX_BACKOFF = 3600
-RECORD_TRIES = 5
 
 
 def backoff(attempts: int) -> timedelta:
@@ -57,74 +57,44 @@ class OutboxReads(Protocol):
     def get_many(self, ids: list[str]) -> list[OutboxRecord]: ...
     def due(self, cutoff: str) -> Iterable[OutboxRecord]: ...
     def claim(self, record: OutboxRecord, lease_until: str) -> bool: ...
-    def stage_mark(self, tx: Any, record: OutboxRecord) -> None: ...
+    def mark(self, record: OutboxRecord) -> bool: ...
 
 
 class PetitionReads(Protocol):
     def get(self, petition_id: str) -> Petition | None: ...
 
 
-class Writer(Protocol):
-    def write(
-        self, outcome: Outcome, env: Env, *, new: bool = False, extra: Iterable[Callable[[Any], None]] = ()
-    ) -> Petition: ...
-
-
 @dataclass
 class Publisher:
     outbox: OutboxReads
     petitions: PetitionReads
-    writer: Writer
     port: SmsPort
     counts: Callable[[str, int], None] = field(default=lambda name, n: None)
-    # Writes a record's new state alone: for messages of no petition (a citizen's sign-in code)
-    mark_alone: Callable[[OutboxRecord], None] | None = None
 
     def _record(self, item: OutboxRecord, status: str, now: datetime, env: Env, **extra: Any) -> None:
-        """The record's new state and its timeline event, in one transaction (retried on a lost race)."""
+        """The record's new state, its outcome appended to its history: one conditional write of the
+        record alone. The petition is not rewritten (a delivery never races a person's action for the
+        petition's version); its timeline shows the outcome after the event that queued the record."""
         pending = status in ("failed", "sending")
-        if not item.petition_id:  # no timeline to write to: the record's state is all there is
-            item.status = status
-            item.problem = (extra.get("reason") or extra.get("error")) if status == "dead" else None
-            if not pending:
-                item.next_attempt_at = None
-            if self.mark_alone is not None:
-                self.mark_alone(item)
-            return
-        for _ in range(RECORD_TRIES):
-            petition = self.petitions.get(item.petition_id)
-            if petition is None:
-                return
-            # Never before the petition's last change: a drain that started earlier may record its
-            # delivery after a person acted (the timeline's times never go back).
-            at = max(now, parse_instant(petition.updated_at)) if petition.updated_at else now
-            event = {
-                "type": "notification",
-                "at": iso(at),
-                "actor": "system:notify",
-                "notification": item.id,
-                "kind": item.kind,
-                "channel": item.channel,
-                "status": status,
-                "attempts": item.attempts,
-                **extra,
-            }
-            item.status = status
-            # Dead and unconfirmed records join the district's `attention` index: the supervision
-            # board lists them for a person to check (a call, a letter), so none is lost silently.
-            item.attention_district = petition.district if status in ATTENTION else None
-            item.problem = (extra.get("reason") or extra.get("error")) if status == "dead" else None
-            if not pending:
-                item.next_attempt_at = None
-            try:
-                mark: Callable[[Any], None] = partial(self.outbox.stage_mark, record=item)
-                self.writer.write(Outcome(petition, [event], []), env, extra=[mark])
-                return
-            except (Conflict, TransactionConflict):
-                continue
-        log.warning(
-            "could not record notification outcome", extra={"notification": item.id, "status": status}
-        )
+        at = max(now, parse_instant(item.created_at)) if item.created_at else now
+        item.status = status
+        item.problem = (extra.get("reason") or extra.get("error")) if status == "dead" else None
+        if not pending:
+            item.next_attempt_at = None
+        # Dead and unconfirmed records join the district's `attention` index: the supervision
+        # board lists them for a person to check (a call, a letter), so none is lost silently.
+        district = item.district
+        if status in ATTENTION and district is None and item.petition_id:
+            found = self.petitions.get(item.petition_id)  # a record written before it kept its district
+            district = found.district if found else None
+        item.attention_district = district if status in ATTENTION else None
+        outcome = {"status": status, "at": iso(at), "attempts": item.attempts, **extra}
+        item.outcomes = [*item.outcomes, outcome]
+        if not self.outbox.mark(item):
+            log.warning(
+                "notification outcome not recorded: another publisher took the record over",
+                extra={"notification": item.id, "status": status},
+            )
 
     def deliver(self, item: OutboxRecord, env: Env) -> str:
         now = env.now

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from chalicelib.auth import scope
 from chalicelib.auth.identity import Identity
-from chalicelib.clock import iso, utc_key
+from chalicelib.clock import iso, parse_instant, utc_key
 from chalicelib.errors import Conflict, NotFound, RateLimited
 from chalicelib.petitions import paging, present
 from chalicelib.petitions.domain import Env, Petition, apply, can_see, merge_into, rate
@@ -74,27 +74,23 @@ class _Limiter:
             q.append(now)
 
 
-def lost_only_to_deliveries(store: Any, read: dict[str, Petition]) -> bool:
-    """After a lost commit: whether every petition the change read is unchanged since, or changed
-    only by recorded deliveries (``notification`` events) — and at least one changed (else the
-    loss was to something else, and the caller must hear of it)."""
-    changed = False
-    for before in read.values():
-        after = store.get(before.id)
-        if after is None:
-            return False
-        if after.last_seq == before.last_seq and after.version == before.version:
-            continue
-        since = [e for e in store.timeline(after.id, after.last_seq) if e["seq"] > before.last_seq]
-        if not since or any(e["type"] != "notification" for e in since):
-            return False
-        changed = True
-    return changed
-
-
-# A delivery recorded on the timeline between reading a petition and committing an action on it
-# is not another person's change: the action is applied again to the fresh state, this many times.
-RETRIES_AFTER_DELIVERIES = 10  # each delivery is its own commit: a burst of them may land in between
+def with_deliveries(timeline: list[dict], outcomes: list[dict]) -> list[dict]:
+    """The timeline with its notifications' delivery outcomes (kept on the outbox records, not in the
+    chain) placed in time order: each after every event up to its instant, and after the event that
+    queued its record."""
+    if not outcomes:
+        return timeline
+    out: list[dict] = []
+    pending = sorted(outcomes, key=lambda o: parse_instant(o["at"]))
+    queued: set[str] = set()
+    for e in timeline:
+        at = parse_instant(e["at"])
+        while pending and parse_instant(pending[0]["at"]) < at and pending[0]["notification"] in queued:
+            out.append(pending.pop(0))
+        out.append(e)
+        if e["type"] == "notification":
+            queued.add(str(e["notification"]))
+    return out + pending
 
 
 @dataclass
@@ -107,6 +103,16 @@ class PetitionService:
     # action carries were uploaded by someone in scope (4xx otherwise), and short-lived read links.
     check_evidence: Callable[[Identity, list[str], str], None] | None = None
     evidence_links: Callable[[list[str]], list[dict]] | None = None
+    # The delivery outcomes of notifications (ids → `notification` events; notify's outbox, handed in
+    # by the runtime): shown on the timeline after the event that queued each.
+    deliveries: Callable[[list[str]], list[dict]] | None = None
+
+    def timeline(self, p: Petition) -> list[dict]:
+        events = self.store.timeline(p.id, p.last_seq)
+        if self.deliveries is None:
+            return events
+        ids = [str(e["notification"]) for e in events if e["type"] == "notification" and "notification" in e]
+        return with_deliveries(events, self.deliveries(ids)) if ids else events
 
     def _load_visible(self, identity: Identity, petition_id: str, env: Env, acting: bool = False) -> Petition:
         key = normalise(petition_id)
@@ -137,7 +143,7 @@ class PetitionService:
     def get(self, identity: Identity, petition_id: str) -> dict:
         env = self.env()
         p = self._load_visible(identity, petition_id, env)
-        timeline = self.store.timeline(p.id, p.last_seq)
+        timeline = self.timeline(p)
         out = present.petition(p, identity, env, timeline)
         if self.evidence_links is not None and not identity.is_channel:
             keys = [k for e in timeline for k in (e.get("evidence") or []) if isinstance(k, str)]
@@ -146,46 +152,29 @@ class PetitionService:
 
     def act(self, identity: Identity, petition_id: str, action: str, payload: dict) -> dict:
         """Applies the action to the current state and commits it with the version check; a commit
-        that loses to another person is a 409 for the caller to reload and retry (never re-applied
-        silently, so of two racing people exactly one succeeds and the other learns it). A commit
-        that lost only to the notification drain recording a delivery (events of type
-        ``notification``, nothing else changed) is applied again to the fresh state."""
+        that loses to another change is a 409 for the caller to reload and retry (never re-applied
+        silently, so of two racing people exactly one succeeds and the other learns it). Deliveries
+        of notifications do not change the petition, so they never cause one."""
         env = self.env()
         p = self._load_visible(identity, petition_id, env, acting=True)
         if payload.get("evidence") and self.check_evidence is not None:
             self.check_evidence(identity, list(payload["evidence"]), p.district)
-        for _ in range(RETRIES_AFTER_DELIVERIES):
-            read: dict[str, Petition] = {}
-            try:
-                return self._act_once(identity, p, action, payload, env, read)
-            except Conflict:
-                if not lost_only_to_deliveries(self.store, read):
-                    raise
-                env = self.env()  # a fresh instant too: the timeline's times never go back
-                # Read again as at first: one no longer held (a race lost meanwhile) is a 409 as ever.
-                p = self._load_visible(identity, p.id, env, acting=True)
-        return self._act_once(identity, p, action, payload, env, {})
+        return self._act_once(identity, p, action, payload, env)
 
-    def _act_once(
-        self, identity: Identity, p: Petition, action: str, payload: dict, env: Env, read: dict[str, Petition]
-    ) -> dict:
-        read[p.id] = p
+    def _act_once(self, identity: Identity, p: Petition, action: str, payload: dict, env: Env) -> dict:
         if action == "merge":
             key = normalise(payload["into"])
             main = self.store.get(key) if key else None
             if main is None:
                 raise NotFound(f"no petition {payload['into']}", field="into")
-            read[main.id] = main
             outcome = merge_into(p, main, identity, payload, env)
         elif action == "feedback":
             main = self.main_of(p)
-            if main is not None:
-                read[main.id] = main
             outcome = rate(p, main, identity, payload, env)
         else:
             outcome = apply(p, action, identity, payload, env)
         stored = self.uow.commit(outcome, env)
-        return present.petition(stored, identity, env, self.store.timeline(stored.id, stored.last_seq))
+        return present.petition(stored, identity, env, self.timeline(stored))
 
     def main_of(self, p: Petition) -> Petition | None:
         return main_of(self.store.get, p)

@@ -22,11 +22,10 @@ from typing import Any, Protocol
 from chalicelib.auth import scope
 from chalicelib.auth.identity import Identity
 from chalicelib.clock import SHANGHAI, iso, utc_key
-from chalicelib.errors import Conflict, Forbidden, InvalidInput, NotFound
+from chalicelib.errors import Forbidden, InvalidInput, NotFound
 from chalicelib.notify.compose import unit_name
 from chalicelib.petitions.domain import Env, Notice, Outcome, Petition
 from chalicelib.petitions.machine import OPEN, STATUS_LABELS
-from chalicelib.petitions.service import RETRIES_AFTER_DELIVERIES, lost_only_to_deliveries
 from chalicelib.sla.violation_store import ViolationRecord
 from chalicelib.sla.violations import parse_violation_id, violation_out
 from chalicelib.supervision import assessment, rollups
@@ -165,17 +164,10 @@ class Supervision:
         kind = payload["kind"]
         if kind not in ACTION_LABELS:
             raise InvalidInput(f"kind must be one of {', '.join(ACTION_LABELS)}", field="kind")
-        for _ in range(RETRIES_AFTER_DELIVERIES):
-            p = self.petitions.get(v.petition_id)
-            if p is None:  # a violation always points at a stored petition; say so rather than guess
-                raise NotFound(f"no petition {v.petition_id}")
-            try:
-                self._account_once(identity, v, vid, kind, payload.get("note"), p, env)
-                break
-            except Conflict:
-                if not lost_only_to_deliveries(self.petitions, {p.id: p}):
-                    raise
-                env = self.env()
+        p = self.petitions.get(v.petition_id)
+        if p is None:  # a violation always points at a stored petition; say so rather than guess
+            raise NotFound(f"no petition {v.petition_id}")
+        self._account_once(identity, v, vid, kind, payload.get("note"), p, env)
         return self.violation(identity, vid)
 
     def _account_once(

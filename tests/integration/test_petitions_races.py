@@ -222,7 +222,8 @@ def check_whole_timeline(client: Racer, petition_id: str) -> None:
     """No event without its change, no change without its event, seen from the outside."""
     p = read(client, petition_id)
     timeline = p["timeline"]
-    assert [e["seq"] for e in timeline] == list(range(1, len(timeline) + 1)), petition_id
+    chain = [e for e in timeline if "seq" in e]  # delivery outcomes are shown among them, unchained
+    assert [e["seq"] for e in chain] == list(range(1, len(chain) + 1)), petition_id
     assert timeline[0]["type"] == "created"
     instants = [e["at"] for e in timeline]
     assert instants == sorted(instants), (
@@ -242,14 +243,21 @@ def check_whole_timeline(client: Racer, petition_id: str) -> None:
     )
     assert p["department"] == expected_department, petition_id
     assert p["returns"] == len(of_types(timeline, "returned"))
-    # Every notification event belongs to the change it follows (written in the same transaction).
-    for e in timeline:
-        if e["type"] == "notification":
-            origin_seq = int(e["notification"].split("#")[1])
-            assert origin_seq < e["seq"] and timeline[origin_seq - 1]["type"] != "notification", (
+    # Every queued notification belongs to the change it follows (written in the same transaction);
+    # each delivery outcome (kept on its outbox record, not in the chain) comes after its queued event.
+    for n, e in enumerate(timeline):
+        if e["type"] != "notification":
+            continue
+        origin_seq = int(e["notification"].split("#")[1])
+        if "seq" in e:
+            assert e["status"] == "queued", (petition_id, e)
+            assert origin_seq < e["seq"] and chain[origin_seq - 1]["type"] != "notification", (
                 petition_id,
                 e,
             )
+        else:
+            queued = [k for k, q in enumerate(timeline) if q.get("notification") == e["notification"]]
+            assert queued[0] < n and "seq" in timeline[queued[0]], (petition_id, e)
 
 
 def conclude(name: str, tally: Tally, width: int) -> None:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib.clock import iso, utc_key
+from chalicelib.clock import SHANGHAI, iso, utc_key
 from chalicelib.errors import TransactionConflict
 from chalicelib.intake.idempotency_store import Claim
 from chalicelib.notify.outbox import OutboxRecord
@@ -180,12 +180,43 @@ class StoreContract:
         )
         due = [x.id for x in stores.outbox.due(utc_key(iso(T0))) if x.petition_id == pid]
         assert due == [r.id]
-        sent = replace(stores.outbox.get(r.id), status="sent", next_attempt_at=None)
-        commit(stores, lambda tx: stores.outbox.stage_mark(tx, sent))
+        assert stores.outbox.claim(r, utc_key(iso(T0 + timedelta(minutes=1))))
+        outcome = {"status": "sent", "at": iso(T0 + timedelta(seconds=2)), "attempts": 1}
+        sent = replace(stores.outbox.get(r.id), status="sent", next_attempt_at=None, outcomes=[outcome])
+        assert stores.outbox.mark(sent) is True
         assert [
             x.id for x in stores.outbox.due(utc_key(iso(T0 + timedelta(hours=2)))) if x.petition_id == pid
         ] == [later.id]
-        assert stores.outbox.get(r.id).status == "sent"
+        assert (stores.outbox.get(r.id).status, stores.outbox.get(r.id).outcomes) == ("sent", [outcome])
+
+    def test_a_mark_holds_only_for_the_attempt_its_publisher_claimed(self, stores):
+        r = outbox_record(fresh())
+        commit(stores, lambda tx: stores.outbox.stage_new(tx, r))
+        lease = utc_key(iso(T0 + timedelta(minutes=1)))
+        assert stores.outbox.mark(replace(r, status="sent")) is False  # never claimed: still queued
+        assert stores.outbox.claim(r, lease)
+        first = stores.outbox.get(r.id)
+        assert stores.outbox.claim(first, lease)  # its lease ran out: another publisher took it over
+        assert stores.outbox.mark(replace(first, status="sent")) is False  # the first one's mark is refused
+        second = stores.outbox.get(r.id)
+        assert stores.outbox.mark(replace(second, status="sent")) is True
+        assert stores.outbox.mark(replace(second, status="unconfirmed")) is False  # no longer sending
+        assert (stores.outbox.get(r.id).status, stores.outbox.get(r.id).attempts) == ("sent", 2)
+
+    def test_records_are_found_under_the_day_they_were_last_written(self, stores):
+        created = T0 + timedelta(days=40, hours=13)  # 23:00 in Shanghai: its SMS waits for 08:00
+        r = outbox_record(fresh(), due=created)
+        commit(stores, lambda tx: stores.outbox.stage_new(tx, r))
+        day = created.astimezone(SHANGHAI).date()
+        assert r.id in set(stores.outbox.changed_on(day.isoformat()))
+        assert stores.outbox.claim(r, utc_key(iso(created + timedelta(hours=9))))
+        sent_at = iso(created + timedelta(hours=9))  # 08:00 the next day
+        sent = replace(stores.outbox.get(r.id), status="sent", outcomes=[{"status": "sent", "at": sent_at}])
+        assert stores.outbox.mark(sent)
+        assert r.id not in set(stores.outbox.changed_on(day.isoformat()))
+        assert r.id in set(stores.outbox.changed_on((day + timedelta(days=1)).isoformat()))
+        later = iso(created + timedelta(hours=10))  # 09:00: what changed from then on is not this record
+        assert r.id not in set(stores.outbox.changed_on((day + timedelta(days=1)).isoformat(), later))
 
     def test_a_record_is_claimed_once_per_attempt(self, stores):
         r = outbox_record(fresh())
@@ -215,7 +246,10 @@ class StoreContract:
             status="unconfirmed",
             attention_district=district,
         )
-        commit(stores, lambda tx: stores.outbox.stage_mark(tx, a), lambda tx: stores.outbox.stage_mark(tx, b))
+        for r in (a, b):
+            commit(stores, lambda tx, r=r: stores.outbox.stage_new(tx, replace(r, status="queued")))
+            assert stores.outbox.claim(replace(r, status="queued"), utc_key(iso(T0)))
+            assert stores.outbox.mark(replace(r, attempts=1))
         listed = stores.outbox.attention(district, 10)
         assert [(x.id, x.status) for x in listed] == [(b.id, "unconfirmed"), (a.id, "dead")]
         assert listed[1].problem == "no phone number"
