@@ -31,6 +31,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 # --- sizes of the run -----------------------------------------------------------------------------
@@ -120,22 +121,60 @@ def write_units(nbytes: int) -> int:
     return max(1, math.ceil(nbytes / 1024))
 
 
+_UPDATE_WORDS = {"SET", "REMOVE", "ADD", "DELETE", "if_not_exists", "list_append"}
+
+
+@dataclass(frozen=True)
+class Update:
+    """The top-level attributes an UpdateExpression writes (``touched``), and those it removes."""
+
+    touched: frozenset[str]
+    removed: frozenset[str]
+
+    @classmethod
+    def of(cls, request: dict) -> Update:
+        names = request.get("ExpressionAttributeNames", {})
+        touched: set[str] = set()
+        removed: set[str] = set()
+        parts = re.split(r"\b(SET|REMOVE|ADD|DELETE)\b", request.get("UpdateExpression", ""))
+        for action, clause in zip(parts[1::2], parts[2::2], strict=True):
+            for part in clause.split(","):
+                token = re.match(r"\s*(#?[A-Za-z_]\w*)", part)
+                if token and token.group(1) not in _UPDATE_WORDS:
+                    name = names.get(token.group(1), token.group(1))
+                    touched.add(name)
+                    if action == "REMOVE":
+                        removed.add(name)
+        return cls(frozenset(touched), frozenset(removed))
+
+
 class Schema:
-    """Key and GSI layout of every table (from DescribeTable), for write-unit estimates."""
+    """Key and GSI layout of every table (from DescribeTable), for write-unit estimates.
+
+    Each GSI is (its key attributes, the attributes its entries hold): every attribute for an
+    ALL projection (None), else the table's and the index's keys plus an INCLUDE's NonKeyAttributes.
+    """
 
     def __init__(self, client, names: list[str]) -> None:
         self.tables: dict[str, dict] = {}
         for name in names:
             t = client.describe_table(TableName=name)["Table"]
             keys = {k["KeyType"]: k["AttributeName"] for k in t["KeySchema"]}
-            gsis = [
-                (
-                    [k["AttributeName"] for k in g["KeySchema"]],
-                    g.get("Projection", {}).get("ProjectionType", "ALL"),
-                )
-                for g in t.get("GlobalSecondaryIndexes", [])
-            ]
-            self.tables[name] = {"keys": [keys["HASH"], keys.get("RANGE")], "gsis": gsis}
+            table_keys = [keys["HASH"], keys.get("RANGE")]
+            gsis: list[tuple[list[str], frozenset[str] | None]] = []
+            for g in t.get("GlobalSecondaryIndexes", []):
+                attrs = [k["AttributeName"] for k in g["KeySchema"]]
+                projection = g.get("Projection", {})
+                if projection.get("ProjectionType", "ALL") == "ALL":
+                    gsis.append((attrs, None))
+                else:  # KEYS_ONLY, or INCLUDE with its NonKeyAttributes
+                    held = (
+                        {a for a in table_keys if a}
+                        | set(attrs)
+                        | set(projection.get("NonKeyAttributes", []))
+                    )
+                    gsis.append((attrs, frozenset(held)))
+            self.tables[name] = {"keys": table_keys, "gsis": gsis}
 
     def key(self, table: str, item: dict) -> str | None:
         spec = self.tables.get(table)
@@ -146,19 +185,40 @@ class Schema:
         except KeyError:
             return None
 
-    def index_units(self, table: str, old: dict | None, new: dict | None) -> int:
-        """Write units a base-table write costs in its GSIs: the new entry, and a moved or removed one."""
+    def index_units(
+        self, table: str, old: dict | None, new: dict | None, update: Update | None = None
+    ) -> int:
+        """Write units a base-table write costs in its GSIs: the new entry, and a moved or removed one.
+
+        DynamoDB writes an index entry only when the entry changes: its keys, or an attribute it
+        holds (any, for ALL; the keys and NonKeyAttributes for INCLUDE; only the keys for KEYS_ONLY).
+        An entry costs units by its own size. ``update`` is an UpdateItem's attributes when its
+        result is unknown (``new`` is then the item as last seen, if it was)."""
         units = 0
-        for attrs, projection in self.tables.get(table, {}).get("gsis", []):
+        for attrs, held in self.tables.get(table, {}).get("gsis", []):
             in_old = old is not None and all(a in old for a in attrs)
             in_new = new is not None and all(a in new for a in attrs)
+            entry = (
+                {} if new is None else new if held is None else {k: v for k, v in new.items() if k in held}
+            )
+            if update is not None:
+                keys_set = (update.touched - update.removed) & set(attrs)
+                if update.removed & set(attrs):
+                    units += 1 if in_old else 0  # the entry leaves the index
+                elif keys_set:
+                    units += (1 if in_old else 0) + write_units(item_size(entry))  # it moves or appears
+                elif in_old and (held is None or update.touched & held):
+                    units += write_units(item_size(entry))  # an update of what the entry holds
+                continue
             moved = in_old and in_new and any(old[a] != new[a] for a in attrs)
             if in_old and (not in_new or moved):
                 units += 1  # the old entry leaves the index
-            if in_new and (not in_old or moved):
-                units += write_units(item_size(new)) if projection == "ALL" else 1
-            elif in_new and projection == "ALL" and old != new:
-                units += write_units(item_size(new))  # a projected attribute changed in place
+            if not in_new:
+                continue
+            if not in_old or moved:
+                units += write_units(item_size(entry))
+            elif old != new and (held is None or any(old.get(a) != new.get(a) for a in held)):
+                units += write_units(item_size(entry))  # an attribute the entry holds changed in place
         return units
 
 
@@ -229,9 +289,18 @@ class Meter:
             if key is not None:
                 self.known[(table, key)] = item
 
-    def _write(self, table: str, old: dict | None, new: dict | None, factor: int) -> None:
+    def _write(
+        self,
+        table: str,
+        old: dict | None,
+        new: dict | None,
+        factor: int,
+        update: Update | None = None,
+    ) -> None:
         size = item_size(new if new is not None else old) or 1024
-        self.counts["wru"][table] += factor * write_units(size) + self.schema.index_units(table, old, new)
+        self.counts["wru"][table] += factor * write_units(size) + self.schema.index_units(
+            table, old, new, update
+        )
 
     def _put(self, table: str, item: dict, factor: int) -> None:
         key = self.schema.key(table, item)
@@ -239,11 +308,11 @@ class Meter:
         self._write(table, old, item, factor)
         self._remember(table, item)
 
-    def _keyed(self, table: str, key_attrs: dict, factor: int, delete: bool) -> None:
-        key = self.schema.key(table, key_attrs)
+    def _keyed(self, table: str, body: dict, factor: int, delete: bool) -> None:
+        key = self.schema.key(table, body["Key"])
         old = self.known.get((table, key)) if key else None
         new = None if delete else old  # an update's result is unknown here: size it like the item it changes
-        self._write(table, old, new, factor)
+        self._write(table, old, new, factor, None if delete else Update.of(body))
         if delete and key:
             self.known.pop((table, key), None)
 
@@ -275,14 +344,14 @@ class Meter:
         elif op == "PutItem":
             self._put(table, request["Item"], 1)
         elif op in ("UpdateItem", "DeleteItem"):
-            self._keyed(table, request["Key"], 1, op == "DeleteItem")
+            self._keyed(table, request, 1, op == "DeleteItem")
         elif op == "BatchWriteItem":
             for name, entries in request.get("RequestItems", {}).items():
                 for e in entries:
                     if "PutRequest" in e:
                         self._put(name, e["PutRequest"]["Item"], 1)
                     else:
-                        self._keyed(name, e["DeleteRequest"]["Key"], 1, True)
+                        self._keyed(name, e["DeleteRequest"], 1, True)
         elif op == "TransactWriteItems":
             for entry in request.get("TransactItems", []):
                 ((kind, body),) = entry.items()
@@ -290,7 +359,7 @@ class Meter:
                 if kind == "Put":
                     self._put(name, body["Item"], 2)
                 elif kind in ("Update", "Delete"):
-                    self._keyed(name, body["Key"], 2, kind == "Delete")
+                    self._keyed(name, body, 2, kind == "Delete")
                 else:  # ConditionCheck
                     self.counts["wru"][name] += 2
 

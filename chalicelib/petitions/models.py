@@ -3,6 +3,13 @@
 Index attributes (status, district, department, channel, phone_hash, created_key,
 due_at) are top-level so the table's GSIs can use them; the rest of the
 aggregate lives in ``doc``.
+
+The listing indexes project only what their readers filter on (INCLUDE), never the
+~2 KB ``doc``: DynamoDB rewrites an index entry when its keys or a projected attribute
+change, so a write that changes neither costs the index nothing, and one that does
+costs one unit instead of the whole item again. Readers fetch the petitions of a page
+by key (``PetitionRepository.page``). infra/template.yaml declares the same projections
+(tests/integration/test_petition_indexes.py holds the two together).
 """
 
 from __future__ import annotations
@@ -13,16 +20,18 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     VersionAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib import db
 
 
+# Each listing index includes what PetitionRepository.page may filter on (status, district,
+# department, due_at) less its own key: a filter reads the index entry, not the table's item.
 class _ByDistrict(GlobalSecondaryIndex):
     class Meta:
         index_name = "by_district"
-        projection = AllProjection()
+        projection = IncludeProjection(["status", "department", "due_at"])
 
     district = UnicodeAttribute(hash_key=True)
     created_key = UnicodeAttribute(range_key=True)
@@ -31,7 +40,7 @@ class _ByDistrict(GlobalSecondaryIndex):
 class _ByDepartment(GlobalSecondaryIndex):
     class Meta:
         index_name = "by_department"
-        projection = AllProjection()
+        projection = IncludeProjection(["status", "district", "due_at"])
 
     department = UnicodeAttribute(hash_key=True)
     created_key = UnicodeAttribute(range_key=True)
@@ -40,7 +49,7 @@ class _ByDepartment(GlobalSecondaryIndex):
 class _ByChannel(GlobalSecondaryIndex):
     class Meta:
         index_name = "by_channel"
-        projection = AllProjection()
+        projection = IncludeProjection(["status", "district", "department", "due_at"])
 
     channel = UnicodeAttribute(hash_key=True)
     created_key = UnicodeAttribute(range_key=True)
@@ -49,7 +58,7 @@ class _ByChannel(GlobalSecondaryIndex):
 class _ByFirstUnit(GlobalSecondaryIndex):
     class Meta:
         index_name = "by_first_unit"
-        projection = AllProjection()
+        projection = IncludeProjection(["status", "district", "department", "due_at"])
 
     first_unit = UnicodeAttribute(hash_key=True)
     created_key = UnicodeAttribute(range_key=True)

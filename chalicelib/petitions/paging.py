@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import base64
 import json
+from typing import TypeVar
 
 from chalicelib.errors import InvalidInput
-from chalicelib.petitions.domain import Petition
 
 CURSOR_MAX_CHARS = 4096
+
+T = TypeVar("T")
 
 
 def merge_page(
     partitions: list[tuple[str, str]],
-    candidates: list[tuple[str, str, Petition]],
+    candidates: list[tuple[str, str, T]],
     done: dict[str, bool],
     limit: int,
     cursor: dict,
-) -> tuple[list[Petition], dict | None]:
+) -> tuple[list[T], dict | None]:
+    """The page's newest ``limit`` of the candidates (sort key, partition name, whatever the
+    caller pages: petitions, or the ids of index entries it fetches afterwards), and the cursor
+    that resumes after them (None when every partition is used up)."""
     candidates.sort(key=lambda c: c[0], reverse=True)
     taken, left = candidates[:limit], candidates[limit:]
     state = dict(cursor)

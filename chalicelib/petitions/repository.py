@@ -23,6 +23,7 @@ from chalicelib.timing.stage import StageClock
 
 PETITION = "petition"
 EVENT = "event"
+FETCH_BATCH = 100  # BatchGetItem's most keys a request
 
 
 # --- mapping ---------------------------------------------------------------------------------------------
@@ -107,11 +108,28 @@ class PetitionRepository:
         return [k.id for k in PetitionItem.by_phone.query(phone_hash, scan_index_forward=False, limit=limit)]
 
     def received_between(self, index: str, key: str, lo: str, hi: str) -> Iterator[Petition]:
-        """Petitions of one district or department created in [lo, hi] (UTC keys)."""
+        """Petitions of one district or department created in [lo, hi] (UTC keys), oldest first:
+        the index names them, the table gives them whole, a batch at a time."""
         db.bound()
         indexes = {"district": PetitionItem.by_district, "department": PetitionItem.by_department}
-        for item in indexes[index].query(key, PetitionItem.created_key.between(lo, hi)):
-            yield from_item(item)
+        ids: list[str] = []
+        for entry in indexes[index].query(key, PetitionItem.created_key.between(lo, hi)):
+            ids.append(entry.id)
+            if len(ids) == FETCH_BATCH:
+                yield from self._whole(ids)
+                ids = []
+        yield from self._whole(ids)
+
+    def _whole(self, ids: list[str]) -> list[Petition]:
+        """The petitions of these ids, in this order. An index entry is written after its item, but an
+        eventually consistent read of the table may still miss a new one: those are read again strongly."""
+        if not ids:
+            return []
+        found = {i.id: i for i in PetitionItem.batch_get(ids)}
+        missing = [i for i in ids if i not in found]
+        if missing:
+            found.update((i.id, i) for i in PetitionItem.batch_get(missing, consistent_read=True))
+        return [from_item(found[i]) for i in ids if i in found]
 
     def page(
         self,
@@ -147,7 +165,7 @@ class PetitionRepository:
             "channel": PetitionItem.by_channel,
             "first_unit": PetitionItem.by_first_unit,
         }
-        candidates: list[tuple[str, str, Petition]] = []
+        candidates: list[tuple[str, str, str]] = []  # (created_key, partition, petition id)
         done: dict[str, bool] = {}
         for index, key in partitions:
             name = f"{index}:{key}"
@@ -155,14 +173,15 @@ class PetitionRepository:
                 continue
             condition = PetitionItem.created_key < cursor[name] if cursor.get(name) else None
             # PynamoDB keeps reading past filtered-out items until `limit` match or the partition ends.
+            # The filters read the index's projected attributes (models.py): the entries carry them.
             results = indexes[index].query(
                 key, condition, filter_condition=filters, scan_index_forward=False, limit=limit
             )
-            candidates += [
-                (f"{utc_key(p.created_at)}#{p.id}", name, p) for p in (from_item(i) for i in results)
-            ]
+            candidates += [(entry.created_key, name, entry.id) for entry in results]
             done[name] = results.last_evaluated_key is None
-        return merge_page(partitions, candidates, done, limit, cursor)
+        ids, state = merge_page(partitions, candidates, done, limit, cursor)
+        # Only the page's own petitions are read whole, in the page's order.
+        return self._whole(ids), state
 
     def scan(self, page_size: int = 500) -> Iterator[PetitionItem]:
         db.bound()
