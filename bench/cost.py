@@ -247,10 +247,13 @@ def main(argv: list[str] | None = None) -> None:
                     cost += qty * price(key)
                 total += cost
                 print(f"  {label:30} {cost:12.5f} {cur}")
-            print(
-                f"  {'all-in (no SMS)':30} {total:12.5f} {cur}"
-                + (f"   (no price for {sorted(missing)})" if missing else "")
-            )
+            if missing:  # a partial sum is not a cost: say what is missing instead of a total
+                print(
+                    f"  {'all-in (no SMS)':30} {'incomplete':>12}   priced lines sum to {total:.5f} {cur}; "
+                    f"no price for {sorted(missing)}"
+                )
+            else:
+                print(f"  {'all-in (no SMS)':30} {total:12.5f} {cur}")
             clock = sum(q * price(k) for k, q in clock_usage(volume).items() if price(k) is not None)
             sfn_price = price("stepfunctions_standard_per_thousand_transitions")
             if sfn_price is None:
