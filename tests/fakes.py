@@ -180,18 +180,17 @@ class MemoryOutbox:
             self.rows[record.id] = _stored(record)
             return True
 
-    def changed_on(self, day: str, since: str | None = None) -> Iterator[str]:
+    def changed_on(self, day: str) -> Iterator[str]:
         from chalicelib.clock import SHANGHAI, parse_instant
 
         def last(r: OutboxRecord) -> str:
             return str(r.outcomes[-1]["at"]) if r.outcomes else r.created_at
 
-        def on_day(at: str) -> bool:
-            return parse_instant(at).astimezone(SHANGHAI).date().isoformat() == day
-
         with self.db.lock:
             ids = sorted(
-                r.id for r in self.rows.values() if on_day(last(r)) and (not since or last(r) >= since)
+                r.id
+                for r in self.rows.values()
+                if parse_instant(last(r)).astimezone(SHANGHAI).date().isoformat() == day
             )
         yield from ids
 

@@ -38,7 +38,7 @@ class ChangeReader:
     events_on: Callable[[str, str | None], Iterable[Any]]  # Shanghai day, since → events (by_day)
     petitions: Callable[[list[str]], Iterable[Any]]  # ids → petition items
     notifications: Callable[[list[str]], Iterable[Any]]  # ids → outbox items
-    notifications_on: Callable[[str, str | None], Iterable[str]]  # day, since → ids of records written
+    notifications_on: Callable[[str], Iterable[str]]  # Shanghai day → ids of records written that day
     violations: Callable[[str, str, str], Iterable[Any]]  # district, lo, hi (UTC keys) → violations
     districts: Callable[[], list[str]]
 
@@ -53,7 +53,7 @@ class ChangeReader:
         petition_ids = sorted({e.petition_id for e in events})
         notification_ids: list[str] = sorted(
             {str((e.data or {})["notification"]) for e in events if (e.data or {}).get("notification")}
-            | set(self.notifications_on(day, iso(since) if since is not None else None))
+            | set(self.notifications_on(day))
         )
         out.rows["petitions"] = _batched(self.petitions, petition_ids)
         out.rows["notifications"] = _batched(self.notifications, notification_ids)

@@ -47,14 +47,16 @@ class _Attention(GlobalSecondaryIndex):
 
 class _ByDay(GlobalSecondaryIndex):
     """Every record under the Shanghai day it was last written (created or marked): the daily
-    export reads a day's notifications from here without a Scan."""
+    export reads a day's notifications from here without a Scan. Keyed by (day, id), keys only:
+    a mark on the day the record was written leaves its entry as it is (no index write); a
+    second export on one day reads that day's records again (the rows are merged by id)."""
 
     class Meta:
         index_name = "by_day"
         projection = KeysOnlyProjection()
 
     day_shard = UnicodeAttribute(hash_key=True)
-    changed_at = UnicodeAttribute(range_key=True)
+    id = UnicodeAttribute(range_key=True)
 
 
 @db.table("table_outbox")
@@ -78,7 +80,6 @@ class OutboxItem(Model):
     district = UnicodeAttribute(null=True)  # the petition's (records before it was kept: none)
     outcomes = JSONAttribute(null=True)  # [{status, at, attempts, error|reason|retry_at}], oldest first
     day_shard = UnicodeAttribute(null=True)  # `by_day`: the Shanghai day of the last write, a shard
-    changed_at = UnicodeAttribute(null=True)  # `by_day`: the instant of the last write (ISO, +08:00)
 
     pending = _Pending()
     attention = _Attention()
@@ -127,13 +128,8 @@ def _item(r: OutboxRecord) -> OutboxItem:
         problem=r.problem,
         district=r.district,
         outcomes=list(r.outcomes) or None,
-        day_shard=day_shard(r.id, _changed_at(r)),
-        changed_at=_changed_at(r),
+        day_shard=day_shard(r.id, str(r.outcomes[-1]["at"]) if r.outcomes else r.created_at),
     )
-
-
-def _changed_at(r: OutboxRecord) -> str:
-    return str(r.outcomes[-1]["at"]) if r.outcomes else r.created_at
 
 
 class OutboxStore:
@@ -154,13 +150,11 @@ class OutboxStore:
                 return False
             raise
 
-    def changed_on(self, day: str, since: str | None = None) -> Iterator[str]:
-        """The ids of the records written or last marked on a Shanghai day (YYYY-MM-DD), from
-        ``since`` on (an instant of that day, ISO with the +08:00 offset every record's times have)."""
+    def changed_on(self, day: str) -> Iterator[str]:
+        """The ids of the records written or last marked on a Shanghai day (YYYY-MM-DD)."""
         db.bound()
         for n in range(DAY_SHARDS):
-            condition = OutboxItem.changed_at >= since if since else None
-            for k in OutboxItem.by_day.query(f"{day}#{n:02d}", condition):
+            for k in OutboxItem.by_day.query(f"{day}#{n:02d}"):
                 yield k.id
 
     def get(self, record_id: str) -> OutboxRecord | None:
