@@ -79,3 +79,22 @@ def cache_backend_list() -> None:
     backends._fzt_cached_modules = modules  # type: ignore[attr-defined]
     # werkzeug_app calls backends.list_of_moto_modules() per request, through the module attribute
     werkzeug_app.backends.list_of_moto_modules = lambda: modules
+
+
+def keep_unupdatable_resources() -> None:
+    """moto's stack update sets a changed resource it cannot update (a DynamoDB table) to None, so
+    its Ref and outputs vanish and the app loses the table's name; keep the resource as it is
+    instead (what moto does to the table itself). chalicelib/local/indexes.py then brings the
+    table's indexes to the template's."""
+    from moto.cloudformation import parsing
+
+    if getattr(parsing.parse_and_update_resource, "_fzt_patched", False):
+        return
+    original = parsing.parse_and_update_resource
+
+    def parse_and_update_resource(logical_id, resource_json, resources_map, account_id, region_name):
+        updated = original(logical_id, resource_json, resources_map, account_id, region_name)
+        return resources_map[logical_id] if updated is None else updated
+
+    parse_and_update_resource._fzt_patched = True  # type: ignore[attr-defined]
+    parsing.parse_and_update_resource = parse_and_update_resource

@@ -34,6 +34,10 @@ def state_dir_for(args: argparse.Namespace, environ: dict[str, str] | os._Enviro
     return DEFAULT_STATE_DIR
 
 
+def environ_flag(environ: dict[str, str] | os._Environ[str], name: str) -> bool:
+    return environ.get(name, "").strip().lower() in ("1", "true", "yes")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
@@ -44,6 +48,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-state", action="store_true", help="keep nothing: start fresh, lose all on stop")
     parser.add_argument("--snapshot-interval", type=float, default=2.0, help="seconds between snapshots")
+    parser.add_argument(
+        "--moto-process",
+        action="store_true",
+        default=environ_flag(os.environ, "FZT_MOTO_PROCESS"),
+        help="run moto in a child process of its own (FZT_MOTO_PROCESS=1); keeps no state: with --no-state",
+    )
     args = parser.parse_args(argv)
     state_dir = state_dir_for(args, os.environ)
 
@@ -59,7 +69,9 @@ def main(argv: list[str] | None = None) -> int:
         sweep_interval=args.sweep_interval,
         state_dir=state_dir,
         snapshot_interval=args.snapshot_interval,
+        moto_process=args.moto_process,
     )
+    from chalicelib.local.moto_process import PersistenceUnavailable
     from chalicelib.local.state import SnapshotFailed, SnapshotUnreadable, StateInUse
 
     # Ctrl-C / SIGTERM from here on stop the stack cleanly (with its last snapshot), even while it starts:
@@ -76,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _stop)
     try:
         stack.start()
-    except (StateInUse, SnapshotUnreadable, SnapshotFailed) as exc:
+    except (StateInUse, SnapshotUnreadable, SnapshotFailed, PersistenceUnavailable) as exc:
         print(f"not started: {exc}", file=sys.stderr, flush=True)
         if isinstance(exc, SnapshotUnreadable):
             print(f"  `make reset` deletes {state_dir} and starts clean", file=sys.stderr, flush=True)

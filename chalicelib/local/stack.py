@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib
+import io
 import json
 import logging
 import os
@@ -117,8 +118,71 @@ class _Serialized:
             return list(self.app(environ, start_response))
 
 
+class _KeepAlive:
+    """Keeps the connections to moto open between requests (a mixin of moto's request handler).
+
+    werkzeug's development server answers every request with ``Connection: close`` and, after the
+    answer, reads whatever else the client sent for 10 ms (a body the application left unread):
+    each botocore request then opens a new TCP connection (urllib3 logs "Resetting dropped
+    connection") and the server starts a new thread for it, per request, on both sides. Here the
+    request is served by a smaller loop than werkzeug's ``run_wsgi``: the environ is moto's
+    (``make_environ``), the body is read whole before moto sees it (so the next request starts where
+    this one ended), the answer is sent with its length, and the connection stays as the request
+    asked (HTTP/1.1: open). A chunked request body still closes it after the answer.
+    """
+
+    def run_wsgi(self) -> None:
+        environ = self.make_environ()  # type: ignore[attr-defined]
+        if environ.get("wsgi.input_terminated"):  # chunked: read to the last chunk, then close
+            body = environ["wsgi.input"].read()
+            self.close_connection = True
+        else:
+            length = environ.get("CONTENT_LENGTH", "")
+            body = self.rfile.read(int(length)) if length.isdigit() else b""  # type: ignore[attr-defined]
+        environ["wsgi.input"] = io.BytesIO(body)
+        answer: list = []
+
+        def start_response(status, headers, exc_info=None):
+            answer[:] = [status, headers]
+            return None  # moto's Flask app returns its body; it never calls write()
+
+        try:
+            chunks = self.server.app(environ, start_response)  # type: ignore[attr-defined]
+            try:
+                data = b"".join(chunks)
+            finally:
+                if hasattr(chunks, "close"):
+                    chunks.close()
+        except Exception:  # noqa: BLE001 - moto failed: answer 500, as werkzeug would
+            log.exception("moto failed on %s %s", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"))
+            answer[:] = ["500 INTERNAL SERVER ERROR", [("Content-Type", "text/plain")]]
+            data = b"moto failed"
+        status, headers = answer
+        code = int(status[:3])
+        no_body = environ["REQUEST_METHOD"] == "HEAD" or code in (204, 304) or code < 200
+        self.send_response(code, status[4:])  # type: ignore[attr-defined]
+        for key, value in headers:
+            lower = key.lower()
+            if lower in ("connection", "transfer-encoding") or (lower == "content-length" and not no_body):
+                continue
+            self.send_header(key, value)  # type: ignore[attr-defined]
+        if not no_body:
+            self.send_header("Content-Length", str(len(data)))  # type: ignore[attr-defined]
+        if self.close_connection:
+            self.send_header("Connection", "close")  # type: ignore[attr-defined]
+        self.end_headers()  # type: ignore[attr-defined]
+        if not no_body:
+            self.wfile.write(data)  # type: ignore[attr-defined]
+
+    def log_request(self, *args, **kwargs) -> None:
+        """Not logged (werkzeug's request lines are silenced anyway: quiet_library_logs)."""
+
+
 class MotoServer:
-    def __init__(self) -> None:
+    """moto's server on a free port. ``keep_alive``: connections stay open between requests
+    (``_KeepAlive``; moto's own process uses it, chalicelib/local/moto_process.py)."""
+
+    def __init__(self, keep_alive: bool = False) -> None:
         from moto.moto_server.werkzeug_app import (
             DomainDispatcherApplication,
             MotoRequestHandler,
@@ -126,16 +190,28 @@ class MotoServer:
         )
         from werkzeug.serving import make_server
 
-        from chalicelib.local.moto_patches import cache_backend_list, lighten_transactions
+        from chalicelib.local.moto_patches import (
+            cache_backend_list,
+            keep_unupdatable_resources,
+            lighten_transactions,
+        )
+        from chalicelib.local.moto_speedups import index_queries, plain_json_responses
 
         lighten_transactions()
         cache_backend_list()
+        keep_unupdatable_resources()
+        index_queries()
+        plain_json_responses()
         self.app = _Serialized(DomainDispatcherApplication(create_backend_app))
 
         class Handler(MotoRequestHandler):
             disable_nagle_algorithm = True  # as the app's server (http_classes): no delayed-ACK stalls
 
-        self._server = make_server("127.0.0.1", 0, self.app, threaded=True, request_handler=Handler)
+        class KeepAliveHandler(_KeepAlive, Handler):
+            pass
+
+        handler = KeepAliveHandler if keep_alive else Handler
+        self._server = make_server("127.0.0.1", 0, self.app, threaded=True, request_handler=handler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
         self._thread.start()
         self.url = f"http://127.0.0.1:{self._server.server_port}"
@@ -146,11 +222,18 @@ class MotoServer:
         self._thread.join(timeout=5)
 
 
-def start_moto():
+def start_moto(process: bool = False):
     """A moto server on a free port, its state reset: moto keeps its backends per process, so a
-    stack started after another (tests give each module its own) must not see the last one's."""
+    stack started after another (tests give each module its own) must not see the last one's.
+    ``process``: the same server in a child process of its own (chalicelib/local/moto_process.py),
+    fresh by construction."""
     import urllib.request
 
+    if process:
+        from chalicelib.local.moto_process import MotoProcess
+
+        child = MotoProcess()
+        return child, child.url
     server = MotoServer()
     urllib.request.urlopen(urllib.request.Request(f"{server.url}/moto-api/reset", method="POST"), timeout=10)
     return server, server.url
@@ -203,7 +286,8 @@ def stack_outputs(stack_name: str = "fzt-local") -> dict[str, str] | None:
 
 def update_stack(stack_name: str = "fzt-local", stage: str = "local") -> dict[str, str]:
     """Applies a changed template to a restored stack. moto creates and deletes resources, but leaves an
-    existing table as it is (new indexes, keys): `make reset` starts clean when those matter."""
+    existing table as it is; its secondary indexes are then brought to the template's (UpdateTable,
+    chalicelib/local/indexes.py). A changed key schema still needs `make reset`."""
     import warnings
 
     import boto3
@@ -224,6 +308,9 @@ def update_stack(stack_name: str = "fzt-local", stage: str = "local") -> dict[st
     outputs = stack_outputs(stack_name)
     if outputs is None:
         raise RuntimeError(f"stack {stack_name} did not update; `make reset` starts clean")
+    from chalicelib.local.indexes import sync_indexes
+
+    sync_indexes(outputs)
     return outputs
 
 
@@ -277,6 +364,15 @@ def start_drain():
     ).start()
     set_runtime(Runtime.build(handoff=drain))
     return drain
+
+
+def warm_clients() -> None:
+    """Builds the transactions' DynamoDB client before the first request: PynamoDB builds a
+    connection's client on first use, without a lock, so a burst of first requests (8 concurrent
+    creates) built one each — about a second of CPU at the start of a bench's measurement."""
+    from chalicelib.db import connection
+
+    connection().client  # noqa: B018 - the property builds and caches it
 
 
 def load_directory(path: Path = DEMO_DIRECTORY) -> int:
@@ -417,6 +513,9 @@ class LocalStack:
     state_dir: Path | None = None
     # Seconds between snapshots while running (only when something changed); one more on stop().
     snapshot_interval: float = 2.0
+    # moto in a child process of its own (local/moto_process.py): moto's work leaves this process's GIL
+    # (issue 17's intake bench). Its state is then not readable here: no state_dir in this mode.
+    moto_process: bool = False
     url: str = ""
     moto_url: str = ""
     restored_from: datetime | None = None  # when the snapshot this stack resumed was taken
@@ -454,11 +553,18 @@ class LocalStack:
         )
 
         snapshot = None
+        if self.moto_process and self.state_dir is not None:
+            from chalicelib.local.moto_process import PersistenceUnavailable
+
+            raise PersistenceUnavailable(
+                "moto in its own process keeps its state there: snapshots are not available in that "
+                "layout (give no state_dir, e.g. --no-state, or run moto in-process)"
+            )
         if self.state_dir is not None:  # first: a stack refused the folder touches nothing
             self._state = StateDir(self.state_dir)
             self._state.acquire()
             snapshot = self._state.load()
-        self._moto, self.moto_url = start_moto()
+        self._moto, self.moto_url = start_moto(process=self.moto_process)
         point_at(self.moto_url)
         template_sha, directory_sha = _digest(TEMPLATE), _digest(DEMO_DIRECTORY)
         outputs: dict[str, str] | None = None
@@ -523,6 +629,7 @@ class LocalStack:
                 self.snapshot()
             else:  # exactly the snapshot just restored: nothing to write until something changes
                 self._saved = self._current()
+        warm_clients()
         self._serve()
         if self.sweep_interval > 0:
             t = threading.Thread(target=self._scheduler, name="fzt-scheduler", daemon=True)

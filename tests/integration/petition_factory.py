@@ -183,6 +183,12 @@ def read(api, pid: str, as_: str = ADMIN) -> dict:
     return r.json()
 
 
+def chain(petition: dict) -> list[dict]:
+    """A petition's chained timeline events (with seq): its changes and the notifications they queued,
+    without the delivery outcomes shown among them (those land whenever the drain delivers)."""
+    return [e for e in petition["timeline"] if "seq" in e]
+
+
 def snapshot(api, pid: str) -> tuple[str, int]:
     """What a rejected request must not change: the status and the number of timeline events."""
     settle(api)
