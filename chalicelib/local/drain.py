@@ -30,7 +30,8 @@ BATCH = 64
 class LocalDrain:
     def __init__(self, deliver: Deliver, name: str = "fzt-outbox-drain") -> None:
         self._deliver = deliver
-        self._queue: queue.Queue[tuple[list[str], Any] | None] = queue.Queue()
+        # Handoffs, flush markers, and None to stop.
+        self._queue: queue.Queue[tuple[list[str], Any] | threading.Event | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._started = False
 
@@ -46,9 +47,17 @@ class LocalDrain:
             self._queue.put((list(ids), env))
 
     def flush(self) -> None:
-        """Returns once every record handed over before the call has been through the publisher."""
+        """Returns once every record handed over before the call has been through the publisher.
+
+        A marker joins the queue behind them and the worker sets it once it has drained everything
+        ahead of it. (``Queue.join`` would also wait for whatever is handed over while it waits: under
+        a steady load that is forever, and a sweep that flushes first would never start.)"""
         if self._started and self._thread.is_alive():
-            self._queue.join()
+            reached = threading.Event()
+            self._queue.put(reached)
+            while not reached.wait(timeout=1.0):
+                if not self._thread.is_alive():
+                    return
 
     def stop(self, timeout: float = 5.0) -> None:
         if self._started:
@@ -66,8 +75,10 @@ class LocalDrain:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
+            markers = [b for b in batch if isinstance(b, threading.Event)]
+            batch = [b for b in batch if not isinstance(b, threading.Event)]
             try:
-                work = [b for b in batch if b is not None]
+                work = [b for b in batch if isinstance(b, tuple)]
                 if work:
                     ids = [i for b in work for i in b[0]]
                     env = max((b[1] for b in work), key=lambda e: e.now)  # the latest commit's clock
@@ -75,7 +86,9 @@ class LocalDrain:
             except BaseException:  # noqa: BLE001 - the records stay queued for the sweep; keep draining
                 log.exception("local outbox drain failed; the sweep will retry")
             finally:
-                for _ in batch:
+                for _ in batch + markers:
                     self._queue.task_done()
+                for marker in markers:  # everything handed over before each marker is through
+                    marker.set()
             if any(b is None for b in batch):
                 return
