@@ -51,3 +51,28 @@ def test_flush_returns_once_what_came_before_is_through_even_under_a_steady_load
         stop.set()
         drain.flush()
         drain.stop()
+
+
+def test_flush_waits_for_an_earlier_handoff_a_slow_worker_still_holds():
+    delivered: list[str] = []
+    release = threading.Event()
+
+    def deliver(ids, env):
+        if "slow" in ids:
+            release.wait(timeout=10)  # one worker is held on the earlier handoff
+        delivered.extend(ids)
+
+    drain = LocalDrain(deliver, workers=4).start()
+    try:
+        drain.submit(["slow"], Env(0))
+        time.sleep(0.05)  # a worker has taken it
+        drain.submit(["quick"], Env(1))  # another worker delivers this one at once
+        done = threading.Event()
+        threading.Thread(target=lambda: (drain.flush(), done.set())).start()
+        time.sleep(0.2)
+        assert "quick" in delivered and not done.is_set()  # the later one is through, the earlier not
+        release.set()
+        assert done.wait(timeout=5) and "slow" in delivered
+    finally:
+        release.set()
+        drain.stop()
