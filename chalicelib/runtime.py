@@ -442,7 +442,9 @@ class Runtime:
                 "petitions": s.petitions.scan,
                 "events": s.petitions.scan_events,
                 "notifications": s.outbox.scan,
-                "violations": s.violations.scan,
+                "violations": lambda: (
+                    v for d in self.directory().districts for v in s.violations.in_district(d.code)
+                ),
             },
             export_dir=self.settings.export_dir,
             bucket=self.settings.export_bucket,
