@@ -71,7 +71,7 @@ class Publisher:
     port: SmsPort
     counts: Callable[[str, int], None] = field(default=lambda name, n: None)
 
-    def _record(self, item: OutboxRecord, status: str, now: datetime, env: Env, **extra: Any) -> None:
+    def _record(self, item: OutboxRecord, status: str, now: datetime, **extra: Any) -> None:
         """The record's new state, its outcome appended to its history: one conditional write of the
         record alone. The petition is not rewritten (a delivery never races a person's action for the
         petition's version); its timeline shows the outcome after the event that queued the record."""
@@ -100,7 +100,7 @@ class Publisher:
         now = env.now
         if item.status == "sending" and item.channel == "sms":
             # A publisher died after claiming: for SMS we cannot know whether SNS sent it.
-            self._record(item, "unconfirmed", now, env)
+            self._record(item, "unconfirmed", now)
             return "unconfirmed"
         lease_until = utc_key(iso(now + LEASE))
         if not self.outbox.claim(item, lease_until):
@@ -112,7 +112,7 @@ class Publisher:
             message = compose.text(body, env.directory)
             if item.channel == "sms":
                 if not body.get("to_sealed"):
-                    self._record(item, "dead", now, env, reason="no phone number")
+                    self._record(item, "dead", now, reason="no phone number")
                     return "dead"
                 self.port.send_sms(unseal(body["to_sealed"]), message)
             else:
@@ -121,13 +121,13 @@ class Publisher:
                 )
         except Exception as exc:  # noqa: BLE001 - any failure to publish is retried, never dropped
             if item.attempts >= MAX_ATTEMPTS:
-                self._record(item, "dead", now, env, error=type(exc).__name__)
+                self._record(item, "dead", now, error=type(exc).__name__)
                 return "dead"
             retry = now + backoff(item.attempts)
             item.next_attempt_at = utc_key(iso(retry))
-            self._record(item, "failed", now, env, error=type(exc).__name__, retry_at=iso(retry))
+            self._record(item, "failed", now, error=type(exc).__name__, retry_at=iso(retry))
             return "failed"
-        self._record(item, "sent", now, env)
+        self._record(item, "sent", now)
         return "sent"
 
     def drain(self, env: Env, ids: list[str] | None = None) -> dict[str, int]:
