@@ -17,7 +17,8 @@ from civicbot import Endpoint, HttpError, HttpTransport, Open311Client
 from civicbot.http import RateLimiter
 from georeport import GeoReport
 
-from chalicelib.clock import parse_instant
+from chalicelib.clock import SHANGHAI, parse_instant
+from chalicelib.timing.calendar import WorkingCalendar
 from tests.integration import petition_factory as pf
 from tests.unit.test_open311_schemas import check, validate
 
@@ -145,7 +146,18 @@ def test_client_libraries_list_the_services(base, api):
 # --- the whole way: post, read back, closed --------------------------------------------------------------
 
 
+def on_a_working_morning(api) -> None:
+    """The stack's clock to 10:00 of a later working day: a deadline counted from then moves with it."""
+    calendar = WorkingCalendar.bundled()
+    now = parse_instant(api.get("/_local/clock").json()["now"]).astimezone(SHANGHAI)
+    day = (now + timedelta(days=1)).replace(hour=10, minute=0, second=0, microsecond=0)
+    while not calendar.is_working_day(day.date()):
+        day += timedelta(days=1)
+    assert api.post("/_local/clock", {"set": day.isoformat()}).status_code == 200
+
+
 def test_a_client_posts_reads_back_and_sees_it_closed_after_operators_close_it(base, api):
+    on_a_working_morning(api)
     c = client(base)
     assert CODE in {s["service_code"] for s in c.list_services()}
     [created] = post(c, media_url="https://example.org/lamp.jpg")
@@ -170,10 +182,15 @@ def test_a_client_posts_reads_back_and_sees_it_closed_after_operators_close_it(b
     )
     assert c.get_token(pid) == [{"service_request_id": pid, "token": pid}]
 
+    # an hour later (on working time, so the next deadline, counted from the dispatch, is an hour later)
+    assert api.post("/_local/clock", {"advance_seconds": 3600}).status_code == 200
     pf.act(api, pid, "dispatch", pf.DISPATCHER)
     dispatched = c.get_request(pid)
     assert dispatched["agency_responsible"] == "海州区城市管理综合行政执法局"
-    assert dispatched["expected_datetime"] == pf.read(api, pid)["due_at"] != request["expected_datetime"]
+    assert dispatched["expected_datetime"] == pf.read(api, pid)["due_at"]
+    assert parse_instant(dispatched["expected_datetime"]) - parse_instant(
+        request["expected_datetime"]
+    ) == timedelta(hours=1)
     pf.act(api, pid, "accept", pf.HANDLER)
     pf.act(api, pid, "resolve", pf.HANDLER)
     assert c.get_request(pid)["status"] == "open"  # resolved waits for the review
