@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> None:
 
     import boto3
 
-    from bench.sweep import Meter, Schema, next_weekday_10
+    from bench.sweep import Meter, Schema, next_weekday_10, short
     from chalicelib import db
     from chalicelib.local import journal
     from chalicelib.local.stack import LocalStack
@@ -177,6 +177,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     by_table = sorted(life["wru"].items(), key=lambda kv: -kv[1])
     print("write units per petition, by table: " + ", ".join(f"{t} {v / n:.0f}" for t, v in by_table if v))
+    detail = sorted(life["wru_detail"].items(), key=lambda kv: -kv[1])
+    print(
+        "  of which (table, operation, base item or index entries): "
+        + ", ".join(f"{short(t)} {op} {part} {v / n:.1f}" for (t, op, part), v in detail if v / n >= 0.5)
+    )
     print(
         f"request wall time: mean {sum(durations) / requests * 1000:.1f} ms, "
         f"p50 {sorted(durations)[requests // 2] * 1000:.1f} ms (moto in process; Lambda bills its own)"

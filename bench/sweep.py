@@ -233,7 +233,7 @@ class Meter:
         self.reset()
 
     FIELDS = ("calls", "calls_by_table", "seconds", "seconds_by_op", "rru", "rru_query", "wru")
-    FIELDS += ("query_items", "query_bytes")
+    FIELDS += ("query_items", "query_bytes", "wru_detail")
 
     def reset(self) -> None:
         self.counts = {f: Counter() for f in self.FIELDS}
@@ -298,9 +298,13 @@ class Meter:
         update: Update | None = None,
     ) -> None:
         size = item_size(new if new is not None else old) or 1024
-        self.counts["wru"][table] += factor * write_units(size) + self.schema.index_units(
-            table, old, new, update
-        )
+        base = factor * write_units(size)
+        index = self.schema.index_units(table, old, new, update)
+        self.counts["wru"][table] += base + index
+        # where they go: (table, operation, "base"/"index") — the cost bench prints it
+        op = getattr(self.local, "op", "?")
+        self.counts["wru_detail"][(table, op, "base")] += base
+        self.counts["wru_detail"][(table, op, "index")] += index
 
     def _put(self, table: str, item: dict, factor: int) -> None:
         key = self.schema.key(table, item)
@@ -317,6 +321,7 @@ class Meter:
             self.known.pop((table, key), None)
 
     def _units(self, op: str, request: dict, parsed: dict) -> None:
+        self.local.op = op
         table = request.get("TableName", "")
         consistent = bool(request.get("ConsistentRead"))
         if op == "GetItem":
