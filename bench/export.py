@@ -58,7 +58,7 @@ def populate(start: int, stop: int, t0: datetime) -> None:
     from chalicelib.clock import iso
     from chalicelib.petitions.domain import Petition
     from chalicelib.petitions.models import EventItem, PetitionItem
-    from chalicelib.petitions.repository import day_shard, to_doc, utc_key
+    from chalicelib.petitions.repository import day_shard, to_item
 
     with PetitionItem.batch_write() as pb, EventItem.batch_write() as eb:
         for i in range(start, stop):
@@ -81,20 +81,7 @@ def populate(start: int, stop: int, t0: datetime) -> None:
                 stage=None,
                 updated_at=iso(created + timedelta(hours=2)),
             )
-            doc = to_doc(p)
-            doc.pop("version")
-            item = PetitionItem(
-                id=pid,
-                status=status,
-                district=district,
-                department=p.department,
-                channel=channel,
-                phone_hash=phone_hash,
-                created_key=f"{utc_key(p.created_at)}#{pid}",
-                due_at=None,
-                doc=doc,
-            )
-            item.version = 1
+            item = to_item(p)
             pb.save(item)
             prev = ""
             for seq in range(1, EVENTS_PER_PETITION + 1):

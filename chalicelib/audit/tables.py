@@ -16,6 +16,7 @@ import json
 from datetime import UTC, datetime
 
 from chalicelib.clock import SHANGHAI, parse_instant
+from chalicelib.petitions.repository import from_item
 
 TABLES: dict[str, dict[str, str]] = {
     "petitions": {
@@ -117,33 +118,34 @@ def day_of(table: str, row: dict) -> str:
 
 
 def petition_row(item) -> dict:
-    d = item.doc
-    stage = d.get("stage") or {}
+    p = from_item(item)  # the petition as its repository reads it (a doc leaves out what is at its default)
+    stage = p.stage.to_dict() if p.stage else {}
+    grid = (p.location or {}).get("grid")
     return {
-        "id": item.id,
-        "channel": d["channel"],
-        "district": d["district"],
-        "department": d.get("department"),
-        "first_owner": d.get("first_owner"),
-        "category": d.get("category"),
-        "priority": d.get("priority"),
-        "status": d["status"],
-        "anonymous": bool(d.get("anonymous")),
-        "phone_pseudonym": (d.get("contact") or {}).get("phone_hash"),
-        "title": d.get("title"),
-        "content": d["content"],
-        "reply": d.get("reply"),
-        "rating": d.get("rating"),
-        "returns": d.get("returns", 0),
-        "reopens": d.get("reopens", 0),
-        "escalation_level": d.get("escalation_level"),
-        "merged_into": d.get("merged_into"),
+        "id": p.id,
+        "channel": p.channel,
+        "district": p.district,
+        "department": p.department,
+        "first_owner": p.first_owner,
+        "category": p.category,
+        "priority": p.priority,
+        "status": p.status,
+        "anonymous": bool(p.anonymous),
+        "phone_pseudonym": p.contact.get("phone_hash"),
+        "title": p.title,
+        "content": p.content,
+        "reply": p.reply,
+        "rating": p.rating,
+        "returns": p.returns,
+        "reopens": p.reopens,
+        "escalation_level": p.escalation_level,
+        "merged_into": p.merged_into,
         "stage": stage.get("name"),
         "stage_due_at": utc(stage.get("due_at")),
-        "created_at": utc(d["created_at"]),
-        "updated_at": utc(d.get("updated_at")),
-        "grid": (d.get("location") or {}).get("grid"),
-        "grid_path": grid_path((d.get("location") or {}).get("grid")),
+        "created_at": utc(p.created_at),
+        "updated_at": utc(p.updated_at),
+        "grid": grid,
+        "grid_path": grid_path(grid),
     }
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 
-from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -57,7 +57,7 @@ class CenterItem(Model):
     unit_key = UnicodeAttribute(null=True)
     district_key = UnicodeAttribute(null=True)
     created_key = UnicodeAttribute(null=True)
-    doc = JSONAttribute()
+    doc = db.CompactJSON()
 
     by_unit = _ByUnit()
     by_district = _ByDistrict()

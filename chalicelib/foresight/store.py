@@ -16,7 +16,7 @@ Nothing deletes: a withdrawn case or a cooled hotspot keeps its item with anothe
 
 from __future__ import annotations
 
-from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.models import Model
 
@@ -32,7 +32,7 @@ class ForesightItem(Model):
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
-    data = JSONAttribute(null=True)
+    data = db.CompactJSON(null=True)
     district = UnicodeAttribute(null=True)  # recipients: filtered by district in a broadcast's query
     phone_sealed = UnicodeAttribute(null=True)  # recipients: AES-GCM sealed (chalicelib.privacy)
     status = UnicodeAttribute(null=True)

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
 
@@ -39,7 +39,7 @@ class GridItem(Model):
     sk = UnicodeAttribute(range_key=True)
     status = UnicodeAttribute(null=True)  # pool items: open | claimed | fallback
     at = UnicodeAttribute(null=True)  # posted (pool), visited (visits), asked (uploads)
-    doc = JSONAttribute(null=True)
+    doc = db.CompactJSON(null=True)
     expires_epoch = NumberAttribute(null=True)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pynamodb.attributes import BooleanAttribute, JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
@@ -74,11 +74,11 @@ class OutboxItem(Model):
     next_attempt_at = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     urgent = BooleanAttribute(default=False)
-    body = JSONAttribute()  # template, values, topic, attributes, sealed recipient
+    body = db.CompactJSON()  # template, values, topic, attributes, sealed recipient
     attention_district = UnicodeAttribute(null=True)  # present when dead or unconfirmed: `attention`
     problem = UnicodeAttribute(null=True)  # why it is dead: a reason, or the error's name
     district = UnicodeAttribute(null=True)  # the petition's (records before it was kept: none)
-    outcomes = JSONAttribute(null=True)  # [{status, at, attempts, error|reason|retry_at}], oldest first
+    outcomes = db.CompactJSON(null=True)  # [{status, at, attempts, error|reason|retry_at}], oldest first
     day_shard = UnicodeAttribute(null=True)  # `by_day`: the Shanghai day of the last write, a shard
 
     pending = _Pending()

@@ -15,7 +15,6 @@ by key (``PetitionRepository.page``). infra/template.yaml declares the same proj
 from __future__ import annotations
 
 from pynamodb.attributes import (
-    JSONAttribute,
     NumberAttribute,
     UnicodeAttribute,
     VersionAttribute,
@@ -88,7 +87,7 @@ class PetitionItem(Model):
     first_unit = UnicodeAttribute(null=True)  # the first-inquiry unit (首问负责), for the desk's list
     created_key = UnicodeAttribute()  # created_at (UTC, sortable) + "#" + id
     due_at = UnicodeAttribute(null=True)  # current stage's due instant (UTC ISO), for ?overdue=true
-    doc = JSONAttribute()
+    doc = db.CompactJSON()
 
     by_district = _ByDistrict()
     by_department = _ByDepartment()
@@ -122,7 +121,7 @@ class EventItem(Model):
     type = UnicodeAttribute()
     at = UnicodeAttribute()
     actor = UnicodeAttribute()
-    data = JSONAttribute()
+    data = db.CompactJSON()
     prev_hash = UnicodeAttribute()
     hash = UnicodeAttribute()
     day_shard = UnicodeAttribute(null=True)  # "YYYY-MM-DD#n": the `by_day` index (day in Shanghai)

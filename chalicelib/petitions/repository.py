@@ -9,7 +9,8 @@ nothing and imports no other feature.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import asdict
+from dataclasses import MISSING, asdict, fields
+from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
@@ -29,16 +30,45 @@ FETCH_BATCH = 100  # BatchGetItem's most keys a request
 # --- mapping ---------------------------------------------------------------------------------------------
 
 
+# What the item's own attributes already hold (from_item puts them back): not repeated in ``doc``.
+ON_ITEM = ("id", "version", "status", "district", "department", "channel")
+
+
+# A field at its dataclass default is left out of ``doc`` (Petition(**doc) restores it): most of a
+# petition's fields are unset for most of its life, and DynamoDB bills each started KB of the item.
+def _defaults() -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for f in fields(Petition):
+        if f.default is not MISSING:
+            out[f.name] = f.default
+        elif f.default_factory is not MISSING:
+            out[f.name] = f.default_factory()
+    return out
+
+
+DEFAULTS = _defaults()
+
+
 def to_doc(p: Petition) -> dict:
     d = asdict(p)
     d["stage"] = p.stage.to_dict() if p.stage else None
     d["co_departments"] = list(p.co_departments)
     d["merged"] = list(p.merged)
-    return d
+    for name in ON_ITEM:
+        d.pop(name)
+    return {k: v for k, v in d.items() if k not in DEFAULTS or v != _default_as_stored(k)}
+
+
+def _default_as_stored(name: str):
+    value = DEFAULTS[name]
+    return list(value) if isinstance(value, tuple) else value
 
 
 def from_item(item: PetitionItem) -> Petition:
     d = dict(item.doc)
+    # items written before ON_ITEM left the doc carry these in it too; the attributes are the same values
+    d.update(id=item.id, status=item.status, district=item.district, department=item.department)
+    d["channel"] = item.channel
     d["version"] = int(item.version or 0)
     d["stage"] = StageClock.from_dict(d.get("stage"))
     d["co_departments"] = tuple(d.get("co_departments") or ())
@@ -48,7 +78,6 @@ def from_item(item: PetitionItem) -> Petition:
 
 def to_item(p: Petition) -> PetitionItem:
     doc = to_doc(p)
-    doc.pop("version")
     due = p.stage.due_at if p.stage and p.stage.running and p.stage.due_at else None
     item = PetitionItem(
         id=p.id,

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from pynamodb.attributes import JSONAttribute, UnicodeAttribute
+from pynamodb.attributes import UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -38,7 +38,7 @@ class ViolationItem(Model):
     petition_id = UnicodeAttribute()
     stage = UnicodeAttribute()
     at = UnicodeAttribute()
-    detail = JSONAttribute(null=True)
+    detail = db.CompactJSON(null=True)
 
     by_district = _ViolationsByDistrict()
 

@@ -17,21 +17,26 @@ from chalicelib.audit import export as export_module
 from chalicelib.audit.__main__ import connect
 from chalicelib.audit.export import Exporter
 from chalicelib.clock import SHANGHAI, iso
+from chalicelib.petitions.domain import Petition
+from chalicelib.petitions.models import PetitionItem
+from chalicelib.petitions.repository import to_item
 
 T0 = datetime(2026, 3, 2, 15, 30, tzinfo=UTC)  # 23:30 in Shanghai: the next hour is another day
 NOW = datetime(2026, 4, 1, 1, 0, tzinfo=SHANGHAI)
 
 
-def petition(i: int, status: str = "received") -> SimpleNamespace:
+def petition(i: int, status: str = "received") -> PetitionItem:
     created = iso(T0 + timedelta(hours=i))
-    doc = {
-        "channel": "wechat",
-        "district": "210921",
-        "status": status,
-        "content": f"第{i}件",
-        "created_at": created,
-    }
-    return SimpleNamespace(id=f"P{i:04d}", doc=doc)
+    p = Petition(
+        id=f"P{i:04d}",
+        version=1,
+        status=status,
+        channel="wechat",
+        district="210921",
+        content=f"第{i}件",
+        created_at=created,
+    )
+    return to_item(p)  # as the repository writes it (not saved: the exporter's reader is faked below)
 
 
 def event(i: int) -> SimpleNamespace:
