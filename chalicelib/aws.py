@@ -31,6 +31,24 @@ def client(service: str) -> Any:
         return _clients[service]
 
 
+_origins: dict[str, str] = {}
+
+
+def s3_origin(bucket: str) -> str:
+    """The origin (scheme://host[:port]) of the bucket's presigned URLs — the local moto server's,
+    or the regional S3 host in AWS — which a browser page must be allowed to reach. Signing makes
+    no request; the answer is kept per bucket."""
+    from urllib.parse import urlsplit
+
+    if bucket not in _origins:
+        url = client("s3").generate_presigned_url(
+            "get_object", Params={"Bucket": bucket, "Key": "o"}, ExpiresIn=60
+        )
+        parts = urlsplit(url)
+        _origins[bucket] = f"{parts.scheme}://{parts.netloc}"
+    return _origins[bucket]
+
+
 def on_event(event: str, handler) -> None:
     """Register a botocore event handler on every client built from now on (and already built)."""
     with _lock:
@@ -43,6 +61,7 @@ def reset_clients() -> None:
     with _lock:
         _clients.clear()
         _listeners.clear()
+        _origins.clear()
 
 
 def download_if_exists(bucket: str, key: str, path: str) -> bool:

@@ -32,23 +32,32 @@ REVALIDATE = "no-cache"
 
 # The page loads only its own script and stylesheet and talks only to its own origin (the API).
 CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src {img}; "
     "connect-src {connect}; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 
 
 def csp() -> str:
-    """The page talks to its own origin, and to the identity provider's token endpoint (the
-    console trades the sign-in code for an ID token itself) when one is configured."""
+    """The page talks to its own origin; to the identity provider's token endpoint (the console
+    trades the sign-in code for an ID token itself) when one is configured; and to the evidence
+    bucket's origin, where a grid worker's photo goes by a presigned PUT and whence an operator's
+    detail view shows it by a presigned GET (§10)."""
     from urllib.parse import urlsplit
 
     from chalicelib.settings import get_settings
 
-    connect = ["'self'"]
-    token_url = urlsplit(get_settings().oidc_token_url)
+    settings = get_settings()
+    connect, img = ["'self'"], ["'self'", "data:"]
+    token_url = urlsplit(settings.oidc_token_url)
     if token_url.scheme in ("https", "http") and token_url.netloc:
         connect.append(f"{token_url.scheme}://{token_url.netloc}")
-    return CSP.format(connect=" ".join(connect))
+    if settings.export_bucket:
+        from chalicelib import aws
+
+        bucket = aws.s3_origin(settings.export_bucket)
+        connect.append(bucket)
+        img.append(bucket)
+    return CSP.format(connect=" ".join(connect), img=" ".join(img))
 
 
 COMMON_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}

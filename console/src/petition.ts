@@ -72,6 +72,15 @@ export interface Petition {
   rating: string | null;
   reply: string | null;
   timeline?: TimelineEvent[];
+  /** §10 evidence on the timeline, each with a read link valid a few minutes (operators in scope). */
+  evidence?: Evidence[] | null;
+}
+
+export interface Evidence {
+  key: string;
+  url: string | null;
+  content_type?: string | null;
+  expires_at?: string | null;
 }
 
 export interface Page {

@@ -18,12 +18,28 @@ import {
   suggestedCoDepartments,
   suggestedDepartment,
   timelineList,
+  type Evidence,
   type Petition,
 } from "../petition";
 import { refresh } from "../refresh";
 import { loading } from "../ui";
 import type { View } from "../main";
 import { refreshButton, toolbar } from "./common";
+
+/** Photos shown small (a click opens the full one), PDFs as links; the links expire in minutes. */
+function evidenceList(items: Evidence[]): HTMLElement {
+  return h(
+    "ul",
+    { class: "evidence" },
+    items.map((e, i) => {
+      const name = e.content_type === "application/pdf" ? `材料${i + 1}（PDF）` : `照片${i + 1}`;
+      if (!e.url) return h("li", { "data-evidence": e.key }, `${name}（暂不可查看）`);
+      const image = e.content_type?.startsWith("image/") ? h("img", { src: e.url, alt: name, loading: "lazy" }) : null;
+      return h("li", { "data-evidence": e.key }, h("a", { href: e.url, target: "_blank", rel: "noopener noreferrer" }, image ?? name));
+    }),
+    h("li", { class: "muted" }, "链接数分钟内有效，过期请刷新本页。"),
+  );
+}
 
 export const detailView: View = async (el, s, id = "") => {
   replace(el, loading());
@@ -60,6 +76,7 @@ export const detailView: View = async (el, s, id = "") => {
           p.answered_by ? h("p", { class: "muted" }, `由 ${actorName(p.answered_by)} 当场答复（即办），经审核后结案。`) : null,
         )
       : null,
+    p.evidence?.length ? section("现场照片及材料", evidenceList(p.evidence)) : null,
     actions ? section("办理", actions) : null,
     section("办理时间线", timelineList(events)),
     section("通知及发送状态", notificationsTable(events)),

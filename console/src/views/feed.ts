@@ -16,12 +16,20 @@ export function feed(opts: FeedOptions): HTMLElement {
   const foot = h("div", { class: "feed-foot" });
   const box = h("div", { class: "feed" }, list, foot);
   const seen: Petition[] = [];
-  const load = async (cursor: string | null) => {
+  // A page may hold fewer items than asked, even none, with more behind it (a grid worker's pages are
+  // the district's, filtered to their grids): an empty page is followed at once, a few times over.
+  const FOLLOW_EMPTY = 10;
+  const load = async (cursor: string | null, followed = 0) => {
     replace(foot, loading());
     try {
       const page = await get<Page>("/v1/petitions", { ...opts.query, cursor });
       seen.push(...page.items);
-      if (!seen.length) append(list, [empty(opts.emptyText)]);
+      if (!page.items.length && page.next_cursor && followed < FOLLOW_EMPTY) {
+        await load(page.next_cursor, followed + 1);
+        return;
+      }
+      list.querySelector(":scope > .empty")?.remove();
+      if (!seen.length && !page.next_cursor) append(list, [empty(opts.emptyText)]);
       append(list, page.items.map((p) => opts.card(p, seen)));
       list.setAttribute("data-count", String(seen.length));
       box.setAttribute("data-loaded", "1");

@@ -22,7 +22,14 @@ interface Worker {
   phone: string;
   duties: string;
   supervision_phone: string;
+  photo_url?: string | null;
 }
+interface BuildingHead {
+  name: string;
+  building: string;
+  phone: string; // masked by the API
+}
+type Board = Grid & { workers: Worker[]; building_heads?: BuildingHead[] };
 
 function tree(grids: Grid[], onPick: (g: Grid, button: HTMLElement) => void): HTMLElement {
   const children = new Map<string | null, Grid[]>();
@@ -47,7 +54,8 @@ function tree(grids: Grid[], onPick: (g: Grid, button: HTMLElement) => void): HT
   return branch(null) ?? empty("该区县暂无网格");
 }
 
-function boardOf(g: Grid & { workers: Worker[] }): HTMLElement {
+function boardOf(g: Board): HTMLElement {
+  const heads = g.building_heads ?? [];
   return h(
     "div",
     { class: "grid-board", "data-board": g.code },
@@ -61,6 +69,7 @@ function boardOf(g: Grid & { workers: Worker[] }): HTMLElement {
             h(
               "li",
               null,
+              w.photo_url ? h("a", { href: w.photo_url, target: "_blank", rel: "noopener noreferrer", class: "photo" }, "照片") : null,
               h("b", null, `网格员 ${w.name}`),
               h("span", null, `联系电话：${w.phone}`),
               h("span", null, `职责：${w.duties}`),
@@ -69,6 +78,18 @@ function boardOf(g: Grid & { workers: Worker[] }): HTMLElement {
           ),
         )
       : empty("本网格未设专职网格员，请查看上级网格"),
+    heads.length
+      ? h(
+          "div",
+          { class: "heads", "data-heads": String(heads.length) },
+          h("h4", null, "楼栋长"),
+          h(
+            "ul",
+            { class: "workers" },
+            heads.map((b) => h("li", null, h("b", null, `${b.building} ${b.name}`), h("span", null, `联系电话：${b.phone}`))),
+          ),
+        )
+      : null,
   );
 }
 
@@ -82,7 +103,7 @@ export const gridsView: View = async (el, s) => {
       return tree(items, (g, button) => {
         list.querySelectorAll(".picked").forEach((b) => b.classList.remove("picked"));
         button.classList.add("picked");
-        void into(board, async () => boardOf(await get<Grid & { workers: Worker[] }>(`/v1/grids/${encodeURIComponent(g.code)}`, {}, false))).then(() => {
+        void into(board, async () => boardOf(await get<Board>(`/v1/grids/${encodeURIComponent(g.code)}`, {}, false))).then(() => {
           // On a phone the board sits below the tree: bring it into view.
           if (window.matchMedia("(max-width: 700px)").matches) board.scrollIntoView({ block: "start" });
         });

@@ -2,7 +2,7 @@
 // in the China regions): a button that leaves for the provider (see ../oidc.ts). On the local
 // stack, also: pick a seeded operator (POST /_local/token). Role and scope come from GET /v1/me.
 
-import { describe, post, signInWith } from "../api";
+import { describe, get, post, signInWith } from "../api";
 import { field, h, option, replace } from "../dom";
 import { CITY, dir, departmentName, districtName } from "../directory";
 import { ROLE } from "../labels";
@@ -27,6 +27,10 @@ function operatorsOf(district: string): Operator[] {
   // 首接首办: the windows of the service centers and the 12345 hotline register petitions.
   for (const d of dir.departments.filter((x) => x.district === district && x.kind === "service_center")) {
     out.push({ user: `desk@${d.code}`, role: "desk", scope: d.name });
+  }
+  // 调解: the people's mediators of the center and the court's pre-litigation mediators (§11).
+  for (const d of dir.departments.filter((x) => x.district === district && (x.kind === "service_center" || x.code.endsWith(".court")))) {
+    out.push({ user: `mediator@${d.code}`, role: "mediator", scope: d.name });
   }
   if (district === CITY) {
     out.push({ user: `auditor@${CITY}`, role: "auditor", scope: districtName(CITY) });
@@ -83,10 +87,25 @@ export async function loginView(el: HTMLElement, options: SignInOptions, message
       button.disabled = false;
     }
   };
-  const fill = () => {
+  // 网格员: one account per grid (gridworker@<grid code>), read from the district's public grid list.
+  const gridWorkers = async (district: string): Promise<Operator[]> => {
+    const { items } = await get<{ items: { code: string; name: string }[] }>("/v1/grids", { district }, false);
+    return items.map((g) => ({ user: `gridworker@${g.code}`, role: "grid_worker", scope: g.name }));
+  };
+  let filling = 0;
+  const fill = async () => {
+    const district = districtSelect.value;
+    const mine = ++filling;
+    let operators = operatorsOf(district);
+    try {
+      operators = [...operators, ...(await gridWorkers(district))];
+    } catch (err) {
+      fail(err);
+    }
+    if (mine !== filling) return; // another district was picked meanwhile
     replace(
       list,
-      operatorsOf(districtSelect.value).map((op) => {
+      operators.map((op) => {
         const button = h(
           "button",
           { type: "button", class: "operator", "data-user": op.user },
@@ -98,10 +117,10 @@ export async function loginView(el: HTMLElement, options: SignInOptions, message
         return h("li", null, button);
       }),
     );
-    list.setAttribute("data-district", districtSelect.value);
+    list.setAttribute("data-district", district);
   };
-  districtSelect.addEventListener("change", fill);
-  fill();
+  districtSelect.addEventListener("change", () => void fill());
+  const filled = fill();
   replace(
     el,
     head,
@@ -116,4 +135,5 @@ export async function loginView(el: HTMLElement, options: SignInOptions, message
       list,
     ),
   );
+  await filled;
 }

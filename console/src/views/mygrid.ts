@@ -228,8 +228,16 @@ export const myGridView: View = async (el, s) => {
   const loadOpen = async () => {
     replace(open, loading());
     try {
-      const page = await get<Page>("/v1/petitions", { limit: 50 });
-      const items = page.items.filter((p) => OPEN_STATUSES.includes(p.status));
+      // Every page: a grid worker's pages are the district's, filtered to their grids, so the grid's
+      // open petitions may sit behind pages of others (at most 40 pages of 50 here).
+      const items: Petition[] = [];
+      let cursor: string | null = null;
+      for (let n = 0; n < 40; n++) {
+        const page: Page = await get<Page>("/v1/petitions", { limit: 50, cursor });
+        items.push(...page.items.filter((p) => OPEN_STATUSES.includes(p.status)));
+        cursor = page.next_cursor;
+        if (!cursor) break;
+      }
       replace(
         open,
         items.length
