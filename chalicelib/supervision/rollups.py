@@ -312,7 +312,15 @@ def unit_pk(district: str, day: str) -> str:
 
 
 def month_pk(district: str, year: str) -> str:
-    """The partition of a district's monthly marginals for a year: sk ``YYYY-MM#split#value#shard``."""
+    """The partition of a district's fine counters at month grain for a year: sk
+    ``YYYY-MM#department#channel#category#shard`` — what whole months of a window are read from."""
+    return f"f#{district}#{year[:4]}"
+
+
+def legacy_month_pk(district: str, year: str) -> str:
+    """Monthly marginals as written before 2026-12-02 (sk ``YYYY-MM#split#value#shard``): three items
+    a change, where the month-grain fine item is one. Never written now; read and added to the
+    month-grain items, so months written before, after or across the change all count once."""
     return f"m#{district}#{year[:4]}"
 
 
@@ -323,7 +331,8 @@ def grid_pk(district: str, day: str) -> str:
 def items(units: Mapping[tuple, Mapping[str, int]], grids: Mapping[tuple, Mapping[str, int]]) -> list:
     """Every counter item a transaction's deltas touch, once each: (pk, sk, deltas). ``units`` are
     keyed (day, district, department, channel, category, shard), ``grids`` (day, district, grid,
-    category, shard). A fine change moves a day's fine item and the month's three marginals."""
+    category, shard). A fine change moves a day's fine item and the same key's month-grain item
+    (two writes; the three monthly marginals it replaced were four with the day's)."""
     out: dict[tuple[str, str], dict[str, int]] = {}
 
     def add(pk: str, sk: str, d: Mapping[str, int]) -> None:
@@ -333,8 +342,7 @@ def items(units: Mapping[tuple, Mapping[str, int]], grids: Mapping[tuple, Mappin
 
     for (day, district, department, channel, category, n), d in units.items():
         add(unit_pk(district, day), f"{day}#{department}#{channel}#{category}#{n}", d)
-        for split, _, value, _ in marginals((day, district, department, channel, category), d):
-            add(month_pk(district, day), f"{day[:7]}#{split}#{value}#{n}", d)
+        add(month_pk(district, day), f"{day[:7]}#{department}#{channel}#{category}#{n}", d)
     for (day, district, grid, category, n), d in grids.items():
         add(grid_pk(district, day), f"{day}#{grid}#{category}#{n}", d)
     return [
@@ -357,7 +365,7 @@ def _month_end(day: date) -> date:
 
 
 def plan(first: date, last: date) -> tuple[list[tuple[date, date]], list[str]]:
-    """A window as day stretches read from the fine items and whole months read from the marginals."""
+    """A window as day stretches read from the daily fine items and whole months from the month-grain ones."""
     stretches: list[tuple[date, date]] = []
     whole: list[str] = []
     day = first
@@ -390,10 +398,11 @@ def read(
 ) -> Iterator[Marginal]:
     """The marginal counters of the districts' petitions received in [first, last] (days).
 
-    Whole months come from the monthly marginals (one Query per district and year), the days
-    around them from the fine daily items (one Query per district and month): a year city-wide
-    reads at most 12 × (departments + channels + categories) items per district, however many
-    petitions there are. One department's figures read its fine daily items only."""
+    Whole months come from the month-grain fine items (one Query per district and year, plus one
+    of the legacy marginals), the days around them from the fine daily items (one Query per
+    district and month): a year city-wide reads at most 12 × the (department, channel, category)
+    combinations that occurred, per district, however many petitions there are. One department's
+    figures read its fine daily items only."""
     stretches, whole = plan(first.date(), last.date())
     if department is not None:
         stretches, whole = [(first.date(), last.date())], []
@@ -407,7 +416,12 @@ def read(
                         yield from marginals(key, values)
         for year in sorted({m[:4] for m in whole}):
             in_year = [m for m in whole if m.startswith(year)]
-            for sk, values in store.counters(month_pk(district, year), in_year[0], in_year[-1] + "~"):
+            lo, hi = in_year[0], in_year[-1] + "~"
+            for sk, values in store.counters(month_pk(district, year), lo, hi):
+                month, dep, channel, rest = sk.split("#", 3)
+                if month in in_year:
+                    yield from marginals((month, district, dep, channel, rest.rsplit("#", 1)[0]), values)
+            for sk, values in store.counters(legacy_month_pk(district, year), lo, hi):
                 month, split, rest = sk.split("#", 2)
                 if month in in_year:
                     yield (split, district, rest.rsplit("#", 1)[0], values)

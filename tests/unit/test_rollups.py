@@ -126,7 +126,7 @@ def test_rollups_give_the_figures_the_events_give_on_a_generated_month():
     city = [d.code for d in rt.directory().districts]
     windows = (
         ("2026-11-02", "2026-12-01"),  # days only (no whole month)
-        ("2026-11-01", "2026-11-30"),  # one whole month: the monthly marginals
+        ("2026-11-01", "2026-11-30"),  # one whole month: the month-grain items
         ("2026-10-15", "2026-12-31"),  # days, a whole month, days
         ("2026-01-01", "2026-12-31"),  # a year
         ("2026-11-09", "2026-11-15"),
@@ -170,8 +170,10 @@ def test_a_year_is_read_from_rollups_without_touching_a_petition():
     original_counters = rt.stores.supervision.counters
     rt.stores.supervision.counters = lambda *a: counted.append(a) or original_counters(*a)
     rt.stats.stats(CITY_CHIEF, _query("2026-01-01", "2026-12-31"))
-    assert len(counted) == len(rt.directory().districts)  # the year's monthly marginals: one Query a district
-    assert {pk for pk, _, _ in counted} == {f"m#{d.code}#2026" for d in rt.directory().districts}
+    # the year's month-grain items and the legacy marginals: two Queries a district, nothing else
+    assert sorted(pk for pk, _, _ in counted) == sorted(
+        f"{kind}#{d.code}#2026" for d in rt.directory().districts for kind in ("f", "m")
+    )
 
 
 def test_windows_longer_than_a_year_are_refused_naming_the_field():
@@ -259,3 +261,58 @@ def test_hotspots_read_the_grid_counts_the_petitions_give():
             assert got == reference.grid_counts(district, first, last), (district, first, last)
             seen += sum(got.values())
     assert seen > 30  # the month filed petitions in grids, with categories
+
+
+# --- whole months across the change of their storage (2026-12-02) -------------------------------------
+
+
+class _Counters:
+    """The counters a store holds: (pk, sk) → counters, read by partition and sort-key range."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str], dict[str, int]] = {}
+
+    def add(self, pk: str, sk: str, deltas: dict[str, int]) -> None:
+        row = self.rows.setdefault((pk, sk), {})
+        for k, v in deltas.items():
+            row[k] = row.get(k, 0) + v
+
+    def counters(self, pk: str, lo: str, hi: str):
+        return sorted((sk, dict(c)) for (p, sk), c in self.rows.items() if p == pk and lo <= sk <= hi)
+
+
+def _legacy_items(units: dict) -> list[tuple[str, str, dict[str, int]]]:
+    """What rollups.items wrote before 2026-12-02: the day's fine item and the month's three marginals."""
+    out = []
+    for (day, district, department, channel, category, n), d in units.items():
+        out.append((rollups.unit_pk(district, day), f"{day}#{department}#{channel}#{category}#{n}", d))
+        for split, _, value, _ in rollups.marginals((day, district, department, channel, category), d):
+            out.append((rollups.legacy_month_pk(district, day), f"{day[:7]}#{split}#{value}#{n}", d))
+    return out
+
+
+def test_a_month_written_partly_before_the_change_counts_each_petition_once():
+    """A petition received (and dispatched) in November while marginals were written, then moved to
+    another department and closed after: the whole month reads the same as its days do."""
+    store = _Counters()
+    key = ("2026-11-10", "210902", "210902.urban", "wechat", "municipal.lighting", 0)
+    received = {"received": 1, "dispatched": 1, "dispatch_done": 1, "dispatch_on_time": 1}
+    for pk, sk, d in _legacy_items({key: received}):
+        store.add(pk, sk, d)
+    moved = ("2026-11-10", "210902", "210902.housing", "wechat", "municipal.lighting", 0)
+    after = {key: {k: -v for k, v in received.items()}, moved: {**received, "closed": 1}}
+    for pk, sk, d in rollups.items(after, {}):
+        store.add(pk, sk, d)
+
+    def read(first: str, last: str) -> dict:
+        lo = datetime.fromisoformat(first).replace(tzinfo=SHANGHAI)
+        hi = datetime.fromisoformat(last).replace(tzinfo=SHANGHAI)
+        return rollups.figures(rollups.read(store, ["210902"], lo, hi))
+
+    whole, days = read("2026-11-01", "2026-11-30"), read("2026-11-02", "2026-11-30")
+    assert rollups.plan(datetime(2026, 11, 1).date(), datetime(2026, 11, 30).date())[1] == ["2026-11"]
+    assert whole == days
+    assert whole["total"]["received"] == 1 and whole["total"]["closed"] == 1
+    assert list(whole["by_department"]) == ["210902.housing"]
+    assert whole["by_channel"]["wechat"]["received"] == 1
+    assert whole["by_category"]["municipal.lighting"]["closed"] == 1
