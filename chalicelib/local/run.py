@@ -124,7 +124,11 @@ Demo credentials:
 Ctrl-C to stop.""",
         flush=True,
     )
-    done.wait()
+    # A timed wait, again and again: the kernel may hand the signal to any thread (the server's, the
+    # drain's), and Python runs its handler only when the main thread next runs — a wait without a
+    # timeout would sleep through it (SIGTERM then went unanswered for 30 s under load).
+    while not done.wait(0.2):
+        pass
     print("stopping…", flush=True)
     stack.stop()
     print("stopped.", flush=True)
