@@ -101,6 +101,7 @@ class PoolItem(Model):
     category: str | None = None
     posted_at: str
     posted_by: str
+    note: str | None = Field(default=None, description="what the whistle asks of the departments (吹哨说明)")
     claim_due: str
     seconds_left: int = Field(description="seconds until the center takes it (negative: overdue)")
 

@@ -303,6 +303,7 @@ class GridService:
                         "category": item.get("category"),
                         "posted_at": item["at"],
                         "posted_by": item.get("posted_by", ""),
+                        "note": item.get("note"),
                         "claim_due": due or "",
                         "seconds_left": left,
                     }

@@ -59,6 +59,9 @@ const allowed = (name: string, s: Session) => {
   return Boolean(r) && (r.roles === null || r.roles.includes(s.role)) && !r.except?.includes(s.role);
 };
 
+// Where a role lands when the address names no view it may open: its own work, not the search.
+const HOME: Record<string, string> = { grid_worker: "mygrid", mediator: "mediation" };
+
 function navFor(s: Session): string[] {
   return Object.keys(ROUTES).filter((name) => allowed(name, s));
 }
@@ -159,7 +162,11 @@ async function route(message?: string): Promise<void> {
   const [, name = "", arg] = location.hash.match(/^#\/([a-z]+)?(?:\/(.+))?$/) ?? [];
   let current = name;
   if (name === "p" && arg) current = "p";
-  else if (!allowed(name, s)) current = navFor(s)[0];
+  else if (!allowed(name, s)) {
+    current = HOME[s.role] && allowed(HOME[s.role], s) ? HOME[s.role] : navFor(s)[0];
+    // the address says where they are (a reload stays; following a link to it re-renders nothing)
+    history.replaceState(null, "", `#/${current}`);
+  }
   replace(app, shell(s, current));
   const view = document.getElementById("view") as HTMLElement;
   document.title = `${current === "p" ? "诉求详情" : ROUTES[current].title(s)} · 阜政通`;

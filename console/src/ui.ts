@@ -34,13 +34,20 @@ export function toast(text: string, kind: "ok" | "error" = "ok"): void {
 }
 
 /** Runs `load` into `target`, with a loading placeholder and a retry on failure. */
+// The latest load asked of each target: an answer that arrives after a newer one was asked for (a
+// filter changed while the first page was still coming) is dropped, never shown over the newer one.
+const latest = new WeakMap<HTMLElement, number>();
+let loads = 0;
+
 export async function into(target: HTMLElement, load: () => Promise<HTMLElement | HTMLElement[]>): Promise<void> {
+  const mine = ++loads;
+  latest.set(target, mine);
   replace(target, loading());
   try {
     const out = await load();
-    replace(target, out);
+    if (latest.get(target) === mine) replace(target, out);
   } catch (err) {
-    replace(target, errorBox(err, () => void into(target, load)));
+    if (latest.get(target) === mine) replace(target, errorBox(err, () => void into(target, load)));
   }
 }
 

@@ -342,3 +342,33 @@ def test_operators_without_the_role_see_neither_view_and_the_api_refuses_them(st
     page.click('.nav a[data-nav="reports"]')
     page.locator(".toolbar h2", has_text="报告").wait_for()
     assert page.locator("button[data-make-report]").count() == 0
+
+
+def test_an_answer_for_an_earlier_choice_never_replaces_the_newer_one(stack, world, open_page):
+    """The admin opens 报告 (all districts) and picks 清河门区 before the first answer has come: when
+    the first answer comes last, the list stays 清河门区's."""
+    admin = "admin@210900"
+    other = stack.api.post("/v1/reports", {"period": "2026-10", "district": "210921"}, as_=admin)
+    assert other.status_code in (200, 201), other.text  # a report the all-districts list would show
+    page = open_page(DESKTOP)
+    login(page, stack.url, admin)
+    held = []
+    page.route(
+        "**/v1/reports*",
+        lambda route: held.append(route) if "district=" not in route.request.url else route.continue_(),
+    )
+    page.click('.nav a[data-nav="reports"]')
+    page.wait_for_function("() => document.querySelector('select[name=district]')")
+    while not held:
+        page.wait_for_timeout(20)  # the all-districts request, held
+    with page.expect_response(lambda r: "/v1/reports" in r.url and f"district={HOT}" in r.url):
+        page.select_option('select[name="district"]', HOT)
+    page.wait_for_function("() => !document.querySelector('#view .loading')")
+    shown = page.locator("#view tr[data-report]").evaluate_all("rs => rs.map(r => r.dataset.report)")
+    with page.expect_response(lambda r: "/v1/reports" in r.url and "district=" not in r.url):
+        held[0].continue_()
+    page.wait_for_timeout(200)  # the late answer's turn to (not) render
+    after = page.locator("#view tr[data-report]").evaluate_all("rs => rs.map(r => r.dataset.report)")
+    assert after == shown and all(r.endswith(f"#{HOT}") for r in after), (shown, after)
+    api = stack.api.get("/v1/reports", params={"district": HOT}, as_=admin).json()["items"]
+    assert len(after) == len(api)

@@ -131,6 +131,7 @@ def test_every_view_a_grid_worker_is_offered_opens(console_stack, open_page):
     login(page, console_stack.url, WORKER)
     nav = page.locator(".nav a").evaluate_all("as => as.map(a => a.dataset.nav)")
     assert "mygrid" in nav, nav
+    page.locator('.nav a[data-nav="mygrid"].active').wait_for()  # where they land: their own work
     broken = {}
     for name in nav:
         page.click(f'.nav a[data-nav="{name}"]')
@@ -394,6 +395,9 @@ def test_a_whistled_petition_is_claimed_by_the_first_handler(console_stack, open
     item = urban.locator(f'li[data-pool-item="{pid}"]')
     item.wait_for()
     assert "吹哨" in item.inner_text() and "剩余" in item.inner_text(), item.inner_text()
+    # with what the whistle asks of the departments, before anyone opens the petition
+    note = item.locator("[data-note]").inner_text()
+    assert note == "吹哨说明：管网改造需住建、城管两个部门，网格内解决不了", note
     housing = open_page(allow=("status of 409",))
     login(housing, base, f"handler@{D}.housing")
     housing.goto(f"{base}/console/#/pool")

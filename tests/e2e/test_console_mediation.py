@@ -395,6 +395,7 @@ def test_every_view_a_mediator_is_offered_opens(stack, open_page):
     login(page, stack.url, MEDIATOR)
     navs = page.locator(".nav a").evaluate_all("as => as.map(a => a.dataset.nav)")
     assert "mediation" in navs, navs
+    page.locator('.nav a[data-nav="mediation"].active').wait_for()  # where they land: their own work
     for name in navs:
         page.click(f'.nav a[data-nav="{name}"]')
         page.locator(f'.nav a[data-nav="{name}"].active').wait_for()

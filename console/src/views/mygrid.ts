@@ -20,6 +20,7 @@ interface PoolItem {
   category: string | null;
   posted_at: string;
   posted_by: string;
+  note?: string | null;
   claim_due: string;
   seconds_left: number;
 }
@@ -83,6 +84,7 @@ function poolList(items: PoolItem[], s: Session, onClaimed: () => void): HTMLEle
         h("a", { class: "pid", href: `#/p/${i.id}` }, i.id),
         h("span", null, i.title || categoryName(i.category)),
         h("small", { class: "muted" }, `吹哨 ${when(i.posted_at)}`),
+        i.note ? h("span", { class: "note", "data-note": "1" }, `吹哨说明：${i.note}`) : null,
         h("span", { class: `countdown${c.overdue ? " overdue" : ""}`, "data-due": i.claim_due }, c.text),
         claim,
       );
