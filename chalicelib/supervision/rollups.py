@@ -416,12 +416,12 @@ def read(
                         yield from marginals(key, values)
         for year in sorted({m[:4] for m in whole}):
             in_year = [m for m in whole if m.startswith(year)]
-            lo, hi = in_year[0], in_year[-1] + "~"
-            for sk, values in store.counters(month_pk(district, year), lo, hi):
+            first_month, past_last = in_year[0], in_year[-1] + "~"
+            for sk, values in store.counters(month_pk(district, year), first_month, past_last):
                 month, dep, channel, rest = sk.split("#", 3)
                 if month in in_year:
                     yield from marginals((month, district, dep, channel, rest.rsplit("#", 1)[0]), values)
-            for sk, values in store.counters(legacy_month_pk(district, year), lo, hi):
+            for sk, values in store.counters(legacy_month_pk(district, year), first_month, past_last):
                 month, split, rest = sk.split("#", 2)
                 if month in in_year:
                     yield (split, district, rest.rsplit("#", 1)[0], values)
