@@ -175,6 +175,9 @@ class Meter:
 
     def after(self, http_response, parsed, model, **_):
         self.requests[model.name] += 1
+        if "Responses" in parsed:  # BatchGetItem: the items of every table it answered
+            self.items += sum(len(items) for items in parsed["Responses"].values())
+            return
         self.items += int(parsed.get("ScannedCount", parsed.get("Count", 1 if "Item" in parsed else 0)))
 
     def reset(self) -> None:
