@@ -514,6 +514,17 @@ def foresight_mark_case(ctx):
 
 
 @api.route(
+    "/v1/cases/typical",
+    summary="典型案例 for operators: the caller's districts, with the petition, typical or withdrawn",
+    audience=Audience(roles=("supervisor", "chief", "admin")),
+    response=fs.TypicalCases,
+    tags=("foresight",),
+)
+def foresight_list_cases(ctx):
+    return rt().cases.listed(ctx.identity)
+
+
+@api.route(
     "/v1/cases/typical/{id}/unmark",
     "POST",
     summary="Withdraw a typical case from the public list (the record stays, status withdrawn)",

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from chalicelib.auth import scope
 from chalicelib.auth.identity import Identity
 from chalicelib.clock import iso, parse_instant
 from chalicelib.errors import Conflict, InvalidInput, NotFound
@@ -99,6 +100,15 @@ class Cases:
         case = {**case, "status": "withdrawn", "withdrawn_by": identity.actor, "withdrawn_at": iso(env.now)}
         self.store.put_case(case)
         return self._operator_view(case)
+
+    def listed(self, identity: Identity) -> dict:
+        """The typical cases of the caller's districts as operators see them (the petition's number, typical
+        or withdrawn), newest first: where a supervisor or admin finds one to withdraw."""
+        env = self.env()
+        mine = set(scope.districts(identity, env.directory))
+        cases = [c for c in self.store.cases() if c.get("district") in mine]
+        cases.sort(key=lambda c: c.get("marked_at", ""), reverse=True)
+        return {"items": [self._operator_view(c) for c in cases]}
 
     def public(self) -> dict:
         """No credentials: the typical cases, newest first, each as published (anonymised)."""

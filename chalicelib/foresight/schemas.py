@@ -32,6 +32,10 @@ class TypicalCaseOut(Model):
     marked_at: str
 
 
+class TypicalCases(Model):
+    items: list[TypicalCaseOut]
+
+
 class PublicCase(Model):
     title: str
     summary: str

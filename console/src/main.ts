@@ -20,6 +20,7 @@ import { loginView } from "./views/login";
 import { mediationView } from "./views/mediation";
 import { mineView } from "./views/mine";
 import { myGridView, poolView } from "./views/mygrid";
+import { broadcastsView, casesView } from "./views/publicity";
 import { queueView } from "./views/queue";
 import { registerView } from "./views/register";
 import { reviewView } from "./views/review";
@@ -52,6 +53,8 @@ const ROUTES: Record<string, Route> = {
   mediation: { title: () => "调解", roles: ["mediator", "desk", "dispatcher", "supervisor", "chief", "auditor", "admin"], view: mediationView },
   hotspots: { title: () => "热点", roles: ["dispatcher", "supervisor", "chief", "auditor", "admin"], view: hotspotsView },
   reports: { title: () => "报告", roles: ["supervisor", "chief", "auditor", "admin"], view: reportsView },
+  cases: { title: () => "典型案例", roles: ["supervisor", "chief", "admin"], view: casesView },
+  broadcasts: { title: () => "发一封短信", roles: ["admin"], view: broadcastsView },
 };
 
 const allowed = (name: string, s: Session) => {

@@ -115,6 +115,14 @@ def test_a_typical_case_is_public_and_carries_no_personal_data(api):
     # and nothing personal anywhere in it: the scanner over the whole answer
     assert personal_data(r.text, NAMES) == [], r.text
     assert pid not in r.text  # the tracking number is not published either
+    # Operators list them by petition, each in their scope: 海州区's supervisor both (both are 海州区's),
+    # 新邱区's neither; the admin, city-wide, both
+    mine = api.get("/v1/cases/typical", as_=SUPERVISOR).json()["items"]
+    assert {(c["petition"], c["status"]) for c in mine} >= {(pid, "typical"), (other, "typical")}
+    assert not {pid, other} & {
+        c["petition"] for c in api.get("/v1/cases/typical", as_="supervisor@210903").json()["items"]
+    }
+    assert {pid, other} <= {c["petition"] for c in api.get("/v1/cases/typical", as_=ADMIN).json()["items"]}
 
 
 def test_only_closed_petitions_in_scope_become_cases(api):

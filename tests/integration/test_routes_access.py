@@ -65,6 +65,7 @@ POST /v1/meetings           401 401 401 403 ok  403 403 403 403 403 403 ok  403
 GET  /v1/meetings           401 401 401 403 ok  ok  ok  ok  ok  ok  ok  ok  403
 POST /v1/meetings/{id}/issues 401 401 401 403 ok 403 403 403 403 403 403 ok  403
 POST /v1/cases/typical      401 401 401 403 403 403 403 ok  403 403 ok  403 403
+GET  /v1/cases/typical      401 401 401 403 403 403 403 ok  ok  403 ok  403 403
 POST /v1/cases/typical/{id}/unmark 401 401 401 403 403 403 403 ok 403 403 ok 403 403
 POST /v1/broadcasts/estimate 401 401 401 403 403 403 403 403 403 403 ok  403 403
 POST /v1/broadcasts         401 401 401 403 403 403 403 403 403 403 ok  403 403
@@ -110,6 +111,7 @@ GET  /v1/citizen/petitions 403
 GET  /v1/citizen/petitions/{id} 403
 POST /v1/citizen/petitions/{id}/feedback 403
 POST /v1/cases/typical 403
+GET  /v1/cases/typical 403
 POST /v1/cases/typical/{id}/unmark 403
 POST /v1/broadcasts/estimate 403
 POST /v1/broadcasts 403
@@ -167,6 +169,7 @@ GET  /v1/citizen/petitions 403
 GET  /v1/citizen/petitions/{id} 403
 POST /v1/citizen/petitions/{id}/feedback 403
 POST /v1/cases/typical 403
+GET  /v1/cases/typical 403
 POST /v1/cases/typical/{id}/unmark 403
 POST /v1/broadcasts/estimate 403
 POST /v1/broadcasts 403

@@ -25,6 +25,7 @@ import { refresh } from "../refresh";
 import { loading } from "../ui";
 import type { View } from "../main";
 import { refreshButton, toolbar } from "./common";
+import { typicalCaseForm } from "./publicity";
 
 /** Photos shown small (a click opens the full one), PDFs as links; the links expire in minutes. */
 function evidenceList(items: Evidence[]): HTMLElement {
@@ -78,6 +79,7 @@ export const detailView: View = async (el, s, id = "") => {
       : null,
     p.evidence?.length ? section("现场照片及材料", evidenceList(p.evidence)) : null,
     actions ? section("办理", actions) : null,
+    typicalCaseForm(p, s),
     section("办理时间线", timelineList(events)),
     section("通知及发送状态", notificationsTable(events)),
   );
