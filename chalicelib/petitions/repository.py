@@ -37,13 +37,14 @@ ON_ITEM = ("id", "version", "status", "district", "department", "channel")
 # A field at its dataclass default is left out of ``doc`` (Petition(**doc) restores it): most of a
 # petition's fields are unset for most of its life, and DynamoDB bills each started KB of the item.
 def _defaults() -> dict[str, Any]:
+    """Each field's default as to_doc writes it (tuples as lists): a doc's value compares as is."""
     out: dict[str, Any] = {}
     for f in fields(Petition):
         if f.default is not MISSING:
             out[f.name] = f.default
         elif f.default_factory is not MISSING:
             out[f.name] = f.default_factory()
-    return out
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
 
 
 DEFAULTS = _defaults()
@@ -54,21 +55,19 @@ def to_doc(p: Petition) -> dict:
     d["stage"] = p.stage.to_dict() if p.stage else None
     d["co_departments"] = list(p.co_departments)
     d["merged"] = list(p.merged)
-    for name in ON_ITEM:
-        d.pop(name)
-    return {k: v for k, v in d.items() if k not in DEFAULTS or v != _default_as_stored(k)}
-
-
-def _default_as_stored(name: str):
-    value = DEFAULTS[name]
-    return list(value) if isinstance(value, tuple) else value
+    return {k: v for k, v in d.items() if k not in ON_ITEM and (k not in DEFAULTS or v != DEFAULTS[k])}
 
 
 def from_item(item: PetitionItem) -> Petition:
     d = dict(item.doc)
     # items written before ON_ITEM left the doc carry these in it too; the attributes are the same values
-    d.update(id=item.id, status=item.status, district=item.district, department=item.department)
-    d["channel"] = item.channel
+    d.update(
+        id=item.id,
+        status=item.status,
+        district=item.district,
+        department=item.department,
+        channel=item.channel,
+    )
     d["version"] = int(item.version or 0)
     d["stage"] = StageClock.from_dict(d.get("stage"))
     d["co_departments"] = tuple(d.get("co_departments") or ())

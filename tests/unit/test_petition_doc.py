@@ -50,7 +50,7 @@ def test_chinese_is_stored_as_utf8_without_spaces():
 
 
 def test_an_item_written_in_the_old_full_form_reads_the_same():
-    full = {**{k: v for k, v in DEFAULTS.items()}, **vars(BARE)}
+    full = {**DEFAULTS, **vars(BARE)}
     full.pop("version")
     full["co_departments"], full["merged"] = [], []
     old = json.dumps(full)  # JSONAttribute's old form: default separators, \\u escapes, every field
