@@ -1,10 +1,28 @@
 // Shared feedback: loading placeholders, error boxes, toasts, paging.
 
-import { describe } from "./api";
+import { describe, post } from "./api";
 import { h, replace } from "./dom";
 
 export function loading(text = "加载中…"): HTMLElement {
   return h("div", { class: "loading", role: "status" }, h("span", { class: "spinner", "aria-hidden": "true" }), text);
+}
+
+/** A button that POSTs `path` when clicked: disabled while it runs, a toast with the outcome, `done`
+ * after a success; after a refusal the API's message, and the button again. */
+export function postButton(label: string, attrs: Record<string, string>, path: string, ok: string, done: () => void): HTMLButtonElement {
+  const button = h("button", { type: "button", ...attrs }, label) as HTMLButtonElement;
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      await post(path);
+      toast(ok);
+      done();
+    } catch (err) {
+      toast(describe(err), "error");
+      button.disabled = false;
+    }
+  });
+  return button;
 }
 
 export function errorBox(err: unknown, retry?: () => void): HTMLElement {

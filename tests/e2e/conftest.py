@@ -81,3 +81,18 @@ def live():
     yield stack
     if stack.proc.poll() is None:
         stack.stop()
+
+
+def stack_at(clock_start: str):
+    """A module-scoped fixture: a `make run` stack of the module's own, its clock starting at
+    ``clock_start`` (each module keeps its own tables and clock). Assign it to the fixture's name:
+    ``console_stack = stack_at(CLOCK_START)``."""
+
+    @pytest.fixture(scope="module")
+    def running():
+        s = RunningStack(env={"FZT_CLOCK_START": clock_start})
+        yield s
+        if s.proc.poll() is None:
+            s.stop(timeout=30)  # how fast it stops is test_make_run's business, not these modules'
+
+    return running

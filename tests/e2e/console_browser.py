@@ -111,6 +111,15 @@ def login(page, base_url: str, user: str) -> None:
     page.locator(f'.who[data-user="{user}"]').wait_for()
 
 
+def act(page, pid: str, button) -> None:
+    """Click an action's button, then wait for its success message and for the view to redraw."""
+    handle = button.element_handle()
+    label = handle.inner_text().strip()
+    handle.click()
+    page.locator(".toast.ok").filter(has_text=f"{label}：操作成功（{pid}）").wait_for()
+    handle.wait_for_element_state("hidden")
+
+
 def logout(page) -> None:
     page.click("button[data-logout]")
     page.locator("#operators").wait_for()

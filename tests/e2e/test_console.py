@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.conftest import RunningStack
+from tests.e2e.conftest import RunningStack, stack_at
 from tests.e2e.console_browser import (
     DESKTOP,
     PHONE,
@@ -47,12 +47,7 @@ def _unavailable(reason: str):
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="module")
-def console_stack():
-    s = RunningStack(env={"FZT_CLOCK_START": CLOCK_START})
-    yield s
-    if s.proc.poll() is None:
-        s.stop(timeout=30)  # how fast it stops is test_make_run's business, not this module's
+console_stack = stack_at(CLOCK_START)
 
 
 @pytest.fixture(scope="module")

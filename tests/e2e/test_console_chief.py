@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from tests.e2e import test_console
-from tests.e2e.conftest import RunningStack
+from tests.e2e.conftest import stack_at
 from tests.e2e.console_browser import DESKTOP, login, screenshot
 
 CLOCK_START = "2026-11-18T09:00:00+08:00"  # a Wednesday morning
@@ -21,12 +21,7 @@ browser = test_console.browser  # the fixtures: one browser, tabs whose console 
 open_page = test_console.open_page
 
 
-@pytest.fixture(scope="module")
-def console_stack():
-    s = RunningStack(env={"FZT_CLOCK_START": CLOCK_START})
-    yield s
-    if s.proc.poll() is None:
-        s.stop(timeout=30)
+console_stack = stack_at(CLOCK_START)
 
 
 def _act(stack, pid: str, action: str, who: str, body: dict | None = None) -> dict:

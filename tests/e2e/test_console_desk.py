@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import RunningStack
-from tests.e2e.console_browser import Watched, chromium, chromium_missing, login, screenshot
+from tests.e2e.conftest import stack_at
+from tests.e2e.console_browser import Watched, act, chromium, chromium_missing, login, screenshot
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
@@ -38,12 +38,7 @@ def _unavailable(reason: str):
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="module")
-def desk_stack():
-    s = RunningStack(env={"FZT_CLOCK_START": CLOCK_START})
-    yield s
-    if s.proc.poll() is None:
-        s.stop(timeout=30)
+desk_stack = stack_at(CLOCK_START)
 
 
 @pytest.fixture(scope="module")
@@ -95,15 +90,6 @@ def register(stack, desk: str, **overrides) -> dict:
     r = stack.api.post("/v1/desk/petitions", body, as_=desk)
     assert r.status_code == 201, r.text
     return r.json()
-
-
-def act(page, pid: str, button) -> None:
-    """Click an action's button, then wait for its success message and for the view to redraw."""
-    handle = button.element_handle()
-    label = handle.inner_text().strip()
-    handle.click()
-    page.locator(".toast.ok").filter(has_text=f"{label}：操作成功（{pid}）").wait_for()
-    handle.wait_for_element_state("hidden")
 
 
 # --- small PNGs for docs/ -------------------------------------------------------------------------

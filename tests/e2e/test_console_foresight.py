@@ -23,7 +23,7 @@ import pytest
 import requests
 
 from tests.e2e import test_console
-from tests.e2e.conftest import RunningStack
+from tests.e2e.conftest import stack_at
 from tests.e2e.console_browser import DESKTOP, login, screenshot
 
 CLOCK_START = "2026-10-26T10:00:00+08:00"  # a Monday morning after the National Day week
@@ -38,12 +38,7 @@ browser = test_console.browser  # one browser; tabs whose console errors fail th
 open_page = test_console.open_page
 
 
-@pytest.fixture(scope="module")
-def stack():
-    s = RunningStack(env={"FZT_CLOCK_START": CLOCK_START})
-    yield s
-    if s.proc.poll() is None:
-        s.stop(timeout=30)
+stack = stack_at(CLOCK_START)
 
 
 def file(stack, district: str, grid: str | None, phone: str, category: str = CATEGORY, what: str = "") -> str:

@@ -25,8 +25,8 @@ import pytest
 import requests
 
 from tests.e2e import test_console
-from tests.e2e.conftest import RunningStack
-from tests.e2e.console_browser import PHONE, login, screenshot
+from tests.e2e.conftest import stack_at
+from tests.e2e.console_browser import PHONE, act, login, screenshot
 
 CLOCK_START = "2026-11-24T09:30:00+08:00"  # a Tuesday morning, no holiday near
 DISTRICT = "太平区"
@@ -47,12 +47,7 @@ browser = test_console.browser  # the fixtures: one browser, tabs whose console 
 open_page = test_console.open_page
 
 
-@pytest.fixture(scope="module")
-def console_stack():
-    s = RunningStack(env={"FZT_CLOCK_START": CLOCK_START})
-    yield s
-    if s.proc.poll() is None:
-        s.stop(timeout=30)
+console_stack = stack_at(CLOCK_START)
 
 
 def petition(stack, pid: str, as_: str = "admin@210900") -> dict:
@@ -90,6 +85,18 @@ def listed(stack, who: str) -> list[str]:
             return ids
 
 
+def filed_on_the_spot(page, form, what: str) -> str:
+    """Submit the filing form; the petition number from the page's message, or fail with the form's error."""
+    form.locator('button[type="submit"]').click()
+    error = form.locator(".form-error")
+    page.wait_for_function(
+        "() => !document.querySelector('form[data-grid-file] .form-error').hidden"
+        " || document.querySelector('.toast.ok')"
+    )
+    assert error.is_hidden(), f"{what} failed: {error.inner_text()}"
+    return toast_id(page, r"已受理（([^）]+)），当场解决待审核")
+
+
 def toast_id(page, pattern: str) -> str:
     """The petition number in the success message the page shows (e.g. 已受理（ID）…)."""
     toast = page.locator(".toast.ok", has_text=re.compile(pattern))
@@ -97,15 +104,6 @@ def toast_id(page, pattern: str) -> str:
     m = re.search(pattern, toast.inner_text())
     assert m, toast.inner_text()
     return m.group(1)
-
-
-def act(page, pid: str, button) -> None:
-    """Click an action's button, then wait for its success message and for the view to redraw."""
-    handle = button.element_handle()
-    label = handle.inner_text().strip()
-    handle.click()
-    page.locator(".toast.ok").filter(has_text=f"{label}：操作成功（{pid}）").wait_for()
-    handle.wait_for_element_state("hidden")
 
 
 # --- signing in --------------------------------------------------------------------------------------
@@ -174,16 +172,9 @@ def test_a_grid_worker_resolves_on_the_spot_and_the_reviewer_closes_it(console_s
     reply = "已联系物业当场更换闭门器，单元门可正常关闭。"
     form.locator('textarea[name="reply"]').fill(reply)
     screenshot(page, "grid-01-on-the-spot-375x812")
-    form.locator('button[type="submit"]').click()
+    pid = filed_on_the_spot(page, form, "filing on the spot")
 
     # Then the page says it is filed and resolved on the spot, and the form is clear for the next one
-    error = form.locator(".form-error")
-    page.wait_for_function(
-        "() => !document.querySelector('form[data-grid-file] .form-error').hidden"
-        " || document.querySelector('.toast.ok')"
-    )
-    assert error.is_hidden(), f"filing on the spot failed: {error.inner_text()}"
-    pid = toast_id(page, r"已受理（([^）]+)），当场解决待审核")
     assert form.locator('textarea[name="content"]').input_value() == ""
     assert not form.locator('input[name="on_spot"]').is_checked()
     # and 本网格在办诉求 lists it as 已办结待审核
@@ -243,14 +234,7 @@ def test_a_photo_taken_on_the_spot_goes_with_the_resolution(console_stack, open_
     form.locator('input[name="photo"]').set_input_files(
         {"name": "manhole.png", "mimeType": "image/png", "buffer": PNG}
     )
-    form.locator('button[type="submit"]').click()
-    error = form.locator(".form-error")
-    page.wait_for_function(
-        "() => !document.querySelector('form[data-grid-file] .form-error').hidden"
-        " || document.querySelector('.toast.ok')"
-    )
-    assert error.is_hidden(), f"filing on the spot with a photo failed: {error.inner_text()}"
-    pid = toast_id(page, r"已受理（([^）]+)），当场解决待审核")
+    pid = filed_on_the_spot(page, form, "filing on the spot with a photo")
     p = petition(console_stack, pid)
     assert p["status"] == "resolved"
     [on_spot] = [e for e in p["timeline"] if e["type"] == "resolved_on_spot"]

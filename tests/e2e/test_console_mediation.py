@@ -17,10 +17,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta, timezone
 
-import pytest
-
 from tests.e2e import test_console
-from tests.e2e.conftest import RunningStack
+from tests.e2e.conftest import stack_at
 from tests.e2e.console_browser import DESKTOP, login, screenshot
 
 CLOCK_START = "2026-11-23T10:00:00+08:00"  # a Monday morning, no holiday near
@@ -41,12 +39,7 @@ browser = test_console.browser  # one browser; tabs whose console errors fail th
 open_page = test_console.open_page
 
 
-@pytest.fixture(scope="module")
-def stack():
-    s = RunningStack(env={"FZT_CLOCK_START": CLOCK_START})
-    yield s
-    if s.proc.poll() is None:
-        s.stop(timeout=30)
+stack = stack_at(CLOCK_START)
 
 
 def walk_in(stack, content: str = "楼上邻居每晚十一点后装修噪音，多次沟通无果") -> str:

@@ -16,7 +16,7 @@ import uuid
 import pytest
 import requests
 
-from tests.e2e.conftest import RunningStack
+from tests.e2e.conftest import stack_at
 from tests.e2e.console_browser import PHONE, Watched, chromium, chromium_missing, screenshot
 
 CLOCK_START = "2026-11-18T09:00:00+08:00"  # a Wednesday morning, no holiday near
@@ -31,12 +31,7 @@ def _unavailable(reason: str):
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="module")
-def live_stack():
-    s = RunningStack(env={"FZT_CLOCK_START": CLOCK_START})
-    yield s
-    if s.proc.poll() is None:
-        s.stop(timeout=30)
+live_stack = stack_at(CLOCK_START)
 
 
 @pytest.fixture(scope="module")

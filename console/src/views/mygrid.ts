@@ -9,7 +9,7 @@ import { categoryName } from "../directory";
 import { countdown, when } from "../format";
 import { label, OPEN_STATUSES, STATUS } from "../labels";
 import type { Page, Petition } from "../petition";
-import { empty, errorBox, loading, toast } from "../ui";
+import { empty, errorBox, loading, postButton, toast } from "../ui";
 import type { View } from "../main";
 
 interface PoolItem {
@@ -56,27 +56,7 @@ function poolList(items: PoolItem[], s: Session, onClaimed: () => void): HTMLEle
       const c = countdown(i.claim_due);
       const claim =
         s.role === "handler"
-          ? h(
-              "button",
-              {
-                type: "button",
-                class: "primary",
-                "data-claim": i.id,
-                onclick: async (ev: Event) => {
-                  const button = ev.currentTarget as HTMLButtonElement;
-                  button.disabled = true;
-                  try {
-                    await post(`/v1/petitions/${encodeURIComponent(i.id)}/claim`, {});
-                    toast(`报到认领成功（${i.id}）`);
-                    onClaimed();
-                  } catch (err) {
-                    toast(describe(err), "error");
-                    button.disabled = false;
-                  }
-                },
-              },
-              "报到认领",
-            )
+          ? postButton("报到认领", { class: "primary", "data-claim": i.id }, `/v1/petitions/${encodeURIComponent(i.id)}/claim`, `报到认领成功（${i.id}）`, onClaimed)
           : null;
       return h(
         "li",

@@ -6,7 +6,7 @@ import { ApiError, describe, get, post, type Session } from "../api";
 import { field, h, option, replace, section } from "../dom";
 import { CITY, categoryName, districtName, districtsIn } from "../directory";
 import { when } from "../format";
-import { empty, into, toast } from "../ui";
+import { empty, into, postButton, toast } from "../ui";
 import type { View } from "../main";
 import type { Petition } from "../petition";
 import { refreshButton, toolbar } from "./common";
@@ -125,27 +125,7 @@ export function typicalCaseForm(p: Petition, s: Session): HTMLElement | null {
 function caseCard(c: TypicalCase, s: Session, done: () => void): HTMLElement {
   const withdraw =
     c.status === "typical" && CASE_MARKERS.includes(s.role)
-      ? h(
-          "button",
-          {
-            type: "button",
-            class: "secondary",
-            "data-unmark": c.petition,
-            onclick: async (ev: Event) => {
-              const button = ev.currentTarget as HTMLButtonElement;
-              button.disabled = true;
-              try {
-                await post(`/v1/cases/typical/${encodeURIComponent(c.petition)}/unmark`);
-                toast(`已撤回典型案例 ${c.petition}`);
-                done();
-              } catch (e) {
-                toast(describe(e), "error");
-                button.disabled = false;
-              }
-            },
-          },
-          "撤回",
-        )
+      ? postButton("撤回", { class: "secondary", "data-unmark": c.petition }, `/v1/cases/typical/${encodeURIComponent(c.petition)}/unmark`, `已撤回典型案例 ${c.petition}`, done)
       : null;
   return h(
     "article",
